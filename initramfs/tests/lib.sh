@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers shared by /init and the boot tests (sourced, not run).
+
+XEVT_MARK='@@XEVT@@'
+
+say() { echo "$XEVT_MARK $*"; }
+report() { echo "$XEVT_MARK | $*"; }
+verdict_ok() { say "ok $1"; }
+verdict_fail() { say "not ok $1 # $2"; }
+
+# xevt_arg NAME: value of xevt.NAME= on the kernel command line.
+xevt_arg() {
+	tr ' ' '\n' </proc/cmdline | sed -n "s/^xevt\.$1=//p" | tail -n 1
+}
+
+# check NAME CMD...: run CMD, print the verdict for NAME; CMD prints the
+# reason for a failure on stdout.
+check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		verdict_ok "$name"
+	else
+		verdict_fail "$name" "$(echo "$out" | tail -n 1)"
+	fi
+}

@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# prepare-tree.sh REPO BUILD_DIR: make BUILD_DIR/linux the Debian 6.1 base
+# tree with patches/*.patch applied and the overlay laid on top.
+#
+# The tree is composed in a staging copy (hard links to the pristine base)
+# and synced into BUILD_DIR/linux by content, so files that did not change
+# keep their timestamps and kbuild rebuilds only what an edit touched.
+set -euo pipefail
+repo=$(cd "${1:?usage: prepare-tree.sh REPO BUILD_DIR}" && pwd)
+build=${2:?}
+base=$build/linux-base
+stage=$build/linux-stage
+tree=$build/linux
+
+# Top-level directories of the repository that are kernel tree paths.
+overlay_dirs=(arch drivers include Documentation tools kernel lib)
+
+if [ ! -f "$base/.unpacked" ]; then
+	echo "tree: unpacking /usr/src/linux-source-6.1.tar.xz" >&2
+	rm -rf "$base" "$build/linux-base.tmp"
+	mkdir -p "$build/linux-base.tmp"
+	tar -C "$build/linux-base.tmp" -xf /usr/src/linux-source-6.1.tar.xz
+	mv "$build/linux-base.tmp/linux-source-6.1" "$base"
+	rmdir "$build/linux-base.tmp"
+	touch "$base/.unpacked"
+fi
+
+rm -rf "$stage"
+cp -al "$base" "$stage"
+rm -f "$stage/.unpacked"
+
+shopt -s nullglob
+for p in "$repo"/patches/*.patch; do
+	# patch(1) writes a new file and renames it over the old one, so the
+	# hard link to the pristine base is broken, never written through.
+	if ! patch -d "$stage" -p1 -s -N --no-backup-if-mismatch -r - <"$p" >&2; then
+		echo "tree: patch does not apply: patches/$(basename "$p")" >&2
+		exit 1
+	fi
+done
+
+for d in "${overlay_dirs[@]}"; do
+	[ -d "$repo/$d" ] || continue
+	(cd "$repo" && find "$d" -type f ! -name '*.o' ! -name '.*') |
+	while IFS= read -r f; do
+		mkdir -p "$stage/$(dirname "$f")"
+		cp --remove-destination "$repo/$f" "$stage/$f"
+	done
+done
+
+mkdir -p "$tree"
+# -c: compare by content; no -t: an unchanged file keeps its mtime.
+rsync -rlpc --delete --exclude="/obj-*/" "$stage/" "$tree/"
+rm -rf "$stage"
