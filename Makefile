@@ -8,13 +8,21 @@
 #   make kernel         build; the last line printed is the image path
 #   make check-host     userspace harness only
 #   make check-boot     boot tests only
+#   UPSTREAM_EVENTS=1   any of the above with upstream's events code
 
 SHELL      := /bin/bash
 REPO       := $(CURDIR)
 BUILD      ?= $(CURDIR)/build
 XEN        ?= $(BUILD)/xen/xen-4.17.elf
 ARGS       ?=
-KIMAGE     := $(BUILD)/linux/obj-main/arch/x86/boot/bzImage
+# UPSTREAM_EVENTS=1: the same tree and config with upstream's event channel
+# code instead of ours (the baseline for comparisons), in its own tree.
+ifeq ($(UPSTREAM_EVENTS),1)
+export OVERLAY_EXCLUDE := drivers/xen/events/ include/xen/events.h
+export TREE := $(BUILD)/linux-upstream
+endif
+KTREE      := $(if $(TREE),$(TREE),$(BUILD)/linux)
+KIMAGE     := $(KTREE)/obj-main/arch/x86/boot/bzImage
 INITRD     := $(BUILD)/initramfs.cpio.gz
 CHECKDIR   := $(BUILD)/check
 BOOT_TABLES := $(sort $(wildcard tests/boot/*.table))

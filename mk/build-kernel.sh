@@ -12,7 +12,7 @@ name=${2:?}
 shift 2
 frags=("$@")
 here=$(cd "$(dirname "$0")" && pwd)
-tree=$build/linux
+tree=${TREE:-$build/linux}
 obj=$tree/obj-$name
 jobs=${JOBS:-$(nproc)}
 mkdir -p "$obj"

@@ -13,7 +13,7 @@ shift 3
 gen=$build/host/gen_init_cpio
 if [ ! -x "$gen" ]; then
 	mkdir -p "$build/host"
-	gcc -O2 -o "$gen" "$build/linux/usr/gen_init_cpio.c"
+	gcc -O2 -o "$gen" "${TREE:-$build/linux}/usr/gen_init_cpio.c"
 fi
 
 list=$out.list

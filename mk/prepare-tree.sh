@@ -11,10 +11,14 @@ repo=$(cd "${1:?usage: prepare-tree.sh REPO BUILD_DIR}" && pwd)
 build=${2:?}
 base=$build/linux-base
 stage=$build/linux-stage
-tree=$build/linux
+tree=${TREE:-$build/linux}
 
 # Top-level directories of the repository that are kernel tree paths.
 overlay_dirs=(arch drivers include Documentation tools kernel lib)
+# OVERLAY_EXCLUDE: space-separated path prefixes of the overlay to leave
+# out (e.g. "drivers/xen/events/ include/xen/events.h" gives a tree with
+# upstream's event channel code, the benchmark baseline).
+exclude=${OVERLAY_EXCLUDE:-}
 
 if [ ! -f "$base/.unpacked" ]; then
 	echo "tree: unpacking /usr/src/linux-source-6.1.tar.xz" >&2
@@ -44,6 +48,9 @@ for d in "${overlay_dirs[@]}"; do
 	[ -d "$repo/$d" ] || continue
 	(cd "$repo" && find "$d" -type f ! -name '*.o' ! -name '.*') |
 	while IFS= read -r f; do
+		for x in $exclude; do
+			case $f in "$x"*) continue 2 ;; esac
+		done
 		mkdir -p "$stage/$(dirname "$f")"
 		cp --remove-destination "$repo/$f" "$stage/$f"
 	done
