@@ -7,7 +7,10 @@
 #   make check          every test layer; ends with "N passed, N failed"
 #   make kernel         build; the last line printed is the image path
 #   make check-host     userspace harness only
+#   make bench-host     instructions per event of each ABI (callgrind)
+#   make fuzz-host [FUZZ_SECONDS=600]  long fuzz run of the host harness
 #   make check-boot     boot tests only
+#   make xen            Xen 4.17 + xen/patches (3-level ABI); last line = ELF
 #   UPSTREAM_EVENTS=1   any of the above with upstream's events code
 
 SHELL      := /bin/bash
@@ -26,10 +29,10 @@ KIMAGE     := $(KTREE)/obj-main/arch/x86/boot/bzImage
 INITRD     := $(BUILD)/initramfs.cpio.gz
 CHECKDIR   := $(BUILD)/check
 BOOT_TABLES := $(sort $(wildcard tests/boot/*.table))
-KFRAGS     := configs/kernel.config
+KFRAGS     := configs/kernel.config configs/kunit.config
 
-.PHONY: all deps tree kernel initramfs run check check-host check-boot \
-	clean distclean help
+.PHONY: all deps tree kernel kernel-debug initramfs run check check-host check-boot \
+	bench-host fuzz-host xen clean distclean help
 
 all: kernel
 
@@ -45,8 +48,28 @@ tree: deps
 kernel: tree
 	@mk/build-kernel.sh $(BUILD) main $(KFRAGS)
 
-initramfs: tree
-	@mk/mkinitramfs.sh $(REPO) $(BUILD) $(INITRD)
+# Static test programs for the initramfs's /bin (tests/userspace/xevt-*.c,
+# each linked with the shared helpers in xevt.c); plain gcc, no libxen.
+UTEST_DIR  := $(BUILD)/userspace
+UTEST_LIB  := tests/userspace/xevt.c tests/userspace/xevt.h
+UTEST_BINS := $(patsubst tests/userspace/%.c,$(UTEST_DIR)/%,\
+	$(wildcard tests/userspace/xevt-*.c))
+
+$(UTEST_DIR)/%: tests/userspace/%.c $(UTEST_LIB)
+	@mkdir -p $(@D)
+	gcc -static -O2 -Wall -Wextra -Werror -pthread -o $@ $< \
+		tests/userspace/xevt.c
+
+# Standalone programs for the patched hypervisor (tests/userspace/xen3l_*.c).
+XEN3L_BINS := $(patsubst tests/userspace/%.c,$(UTEST_DIR)/%,\
+	$(wildcard tests/userspace/xen3l_*.c))
+
+$(UTEST_DIR)/xen3l_%: tests/userspace/xen3l_%.c
+	@mkdir -p $(@D)
+	gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
+
+initramfs: tree $(UTEST_BINS) $(XEN3L_BINS)
+	@mk/mkinitramfs.sh $(REPO) $(BUILD) $(INITRD) $(UTEST_BINS) $(XEN3L_BINS)
 	@echo $(INITRD)
 
 run: kernel initramfs
@@ -67,6 +90,41 @@ check-host: deps
 		mk/check-host.sh $(REPO) $(BUILD) $(CHECKDIR); \
 	fi
 
+# The host harness's benchmark and long fuzz run (tools/testing/xen-events);
+# both need the kernel tree only for the Xen ABI headers.
+HOST_MAKE := $(MAKE) --no-print-directory -C tools/testing/xen-events \
+	BUILD=$(BUILD) O=$(BUILD)/xen-events
+FUZZ_SECONDS ?= 600
+
+bench-host: deps
+	@[ -f $(BUILD)/linux-base/.unpacked ] || mk/prepare-tree.sh $(REPO) $(BUILD)
+	@$(HOST_MAKE) bench
+
+fuzz-host: deps
+	@[ -f $(BUILD)/linux-base/.unpacked ] || mk/prepare-tree.sh $(REPO) $(BUILD)
+	@$(HOST_MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+# Images the boot tables may ask for (see mk/check-boot.sh).
+export KIMAGE_main  := $(KIMAGE)
+export KIMAGE_debug := $(KTREE)/obj-debug/arch/x86/boot/bzImage
+export XEN_stock    := $(XEN)
+export INITRD
+DEBUG_TABLES := $(shell grep -l '^\#[[:space:]]*@kernel:[[:space:]]*debug' $(BOOT_TABLES) 2>/dev/null)
+
+# make xen: Debian's xen 4.17 source package (fetched once into
+# $(BUILD)/xen-src) with xen/patches/*.patch, hypervisor only.  Tables with
+# "# @xen: patched" boot it; check-boot builds it when one does.
+XEN_PATCHED := $(BUILD)/xen-src/xen-4.17-3l.elf
+export XEN_patched := $(XEN_PATCHED)
+XEN_TABLES := $(shell grep -l '^\#[[:space:]]*@xen:[[:space:]]*patched' $(BOOT_TABLES) 2>/dev/null)
+
+xen:
+	@mk/xen-deps.sh $(BUILD)
+	@mk/build-xen.sh $(REPO) $(BUILD)
+
+kernel-debug: tree
+	@mk/build-kernel.sh $(BUILD) debug $(KFRAGS) configs/debug.config
+
 check-boot:
 	@mkdir -p $(CHECKDIR)
 	@if ! $(MAKE) --no-print-directory kernel initramfs >$(CHECKDIR)/build.log 2>&1; then \
@@ -75,7 +133,25 @@ check-boot:
 			>$(CHECKDIR)/2-build.results; \
 	else \
 		echo "ok build kernel and initramfs" >$(CHECKDIR)/2-build.results; \
-		mk/check-boot.sh $(XEN) $(KIMAGE) $(INITRD) $(CHECKDIR) $(BOOT_TABLES); \
+		if [ -n "$(DEBUG_TABLES)" ]; then \
+			if $(MAKE) --no-print-directory kernel-debug >$(CHECKDIR)/build-debug.log 2>&1; then \
+				echo "ok build debug kernel" >>$(CHECKDIR)/2-build.results; \
+			else \
+				tail -n 30 $(CHECKDIR)/build-debug.log; \
+				echo "not ok build debug kernel # see $(CHECKDIR)/build-debug.log" \
+					>>$(CHECKDIR)/2-build.results; \
+			fi; \
+		fi; \
+		if [ -n "$(XEN_TABLES)" ]; then \
+			if $(MAKE) --no-print-directory xen >$(CHECKDIR)/build-xen.log 2>&1; then \
+				echo "ok build patched xen" >>$(CHECKDIR)/2-build.results; \
+			else \
+				tail -n 30 $(CHECKDIR)/build-xen.log; \
+				echo "not ok build patched xen # see $(CHECKDIR)/build-xen.log" \
+					>>$(CHECKDIR)/2-build.results; \
+			fi; \
+		fi; \
+		mk/check-boot.sh $(CHECKDIR) $(BOOT_TABLES); \
 	fi
 
 clean:

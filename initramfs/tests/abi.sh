@@ -47,6 +47,15 @@ timer_ticks() {
 	[ "$b" -gt "$a" ] || { echo "timer0 count did not move: $a -> $b"; return 1; }
 }
 
+# xevt.expect_refused=NAME:ERR: the kernel tried ABI NAME first and says,
+# in one line, that the hypervisor refused it with ERR (a fallback).
+refused_line() {
+	local want="xen:events: ${refused%%:*} ABI refused (${refused#*:}), trying the next one"
+	dmesg | grep -qF "$want" || { echo "dmesg lacks '$want'"; return 1; }
+}
+
 check "abi_$expect: dmesg names the $expect ABI" abi_line
+refused=$(xevt_arg expect_refused)
+[ -z "$refused" ] || check "abi_$expect: ${refused%%:*} refused with ${refused#*:}, fallback" refused_line
 check "abi_$expect: timer/resched/callfunc per CPU on xen-percpu" percpu_irqs
 check "abi_$expect: timer0 interrupts are delivered" timer_ticks

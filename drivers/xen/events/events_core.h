@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Xen event channels: declarations private to the ABI-independent core
+ * (events_base.c, events_lateeoi.c, events_pirq.c, events_debugfs.c).
+ * Backends never include this file; their contract is events_internal.h.
+ *
+ * Design, locking and parameters: Documentation/xen/events.rst.
+ */
+#ifndef __XEN_EVENTS_CORE_H
+#define __XEN_EVENTS_CORE_H
+
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#include "events_internal.h"
+
+/*
+ * Lock order, outermost first:
+ *
+ *   xevt_lock                 (mutex) creating and destroying bindings,
+ *                             xevt_list, refcounts, the per-CPU VIRQ/IPI
+ *                             tables and every write to the port table
+ *                             except the one PIRQ startup does
+ *     irq_desc->lock          (raw, irq core) held around chip callbacks:
+ *                             startup/shutdown of PIRQs, affinity changes
+ *       xevt_irq.mask_lock    (raw) mask reasons and the hardware mask bit
+ *
+ *   xevt_eoiq.lock            (raw) one per CPU: the delayed EOI queue.  A
+ *                             leaf: nothing is taken while it is held,
+ *                             and it is never taken under mask_lock.
+ *
+ * The upcall path takes none of these for lookups: it finds a channel in
+ * the port table under rcu_read_lock().  Bindings are freed only after a
+ * grace period (queue_rcu_work()), so a channel found there stays valid
+ * until the upcall returns even if it is being closed on another CPU.
+ */
+extern struct mutex xevt_lock;
+extern struct list_head xevt_list;
+
+/* What a Linux IRQ of ours is bound to. */
+enum xevt_kind {
+	XEVT_NONE,	/* being set up */
+	XEVT_PORT,	/* a port the caller got from Xen (or via xenbus) */
+	XEVT_VIRQ,	/* a virtual IRQ of Xen (per-CPU or global) */
+	XEVT_IPI,	/* an inter-processor interrupt */
+	XEVT_PIRQ,	/* a physical IRQ (dom0 / passthrough) */
+};
+
+/*
+ * Why the port is masked.  The hardware mask bit is set while any reason
+ * is present and cleared only when the last one goes away, so for example
+ * an affinity change cannot unmask a port whose late EOI is outstanding.
+ */
+#define XEVT_MASK_IRQCORE	BIT(0)	/* irq core: disabled, masked, shut down */
+#define XEVT_MASK_BRIEF		BIT(1)	/* a short critical section of ours */
+#define XEVT_MASK_EOI		BIT(2)	/* lateeoi: waiting for xen_irq_lateeoi() */
+
+/* Bits of xevt_irq.state. */
+#define XEVT_ACTIVE		0	/* an event is being handled */
+
+/* PIRQ flags. */
+#define XEVT_PIRQ_NEEDS_EOI	BIT(0)	/* PHYSDEVOP_eoi after each event */
+#define XEVT_PIRQ_SHARED	BIT(1)	/* level triggered, may be shared */
+#define XEVT_PIRQ_MSI_MEMBER	BIT(2)	/* 2nd..nth vector of an MSI group */
+#define XEVT_PIRQ_MSI		BIT(3)	/* MSI or MSI-X, not a GSI */
+
+/**
+ * struct xevt_irq - one Linux IRQ bound to (at most) one event channel
+ * @irq:        The Linux IRQ number.
+ * @port:       The bound port, 0 if none (PIRQ not started, after resume).
+ *              Written under @mask_lock; read with READ_ONCE() elsewhere.
+ * @kind:       enum xevt_kind.
+ * @mask_why:   XEVT_MASK_* reasons, under @mask_lock.
+ * @lateeoi:    Bound with a *_lateeoi() function: the driver ends events.
+ * @own_desc:   We allocated the IRQ descriptor and free it at the end.
+ * @counted:    @cpu's channel count includes this port.
+ * @prio:       Last priority set with xen_set_irq_priority().
+ * @cpu:        CPU the port is delivered to.
+ * @refs:       User references (evtchn_get()), -1 when not refcounted.
+ * @state:      XEVT_ACTIVE: one CPU at a time handles this IRQ's events.
+ * @mask_lock:  Protects @mask_why and the port's mask bit.
+ * @spurious:   Consecutive spurious late EOIs (back-off exponent).
+ * @eoi_cpu:    CPU whose delayed EOI queue holds or will hold @eoi_node.
+ * @eoi_epoch:  Upcall epoch of @eoi_cpu when the EOI was deferred.
+ * @eoi_due:    Jiffies at which a delayed EOI is due, 0 if none.
+ * @eoi_node:   Entry in a delayed EOI queue, empty if not queued.
+ * @nr_events:  Events handled (debugfs).
+ * @nr_spurious: Late EOIs flagged spurious (debugfs).
+ * @u:          Per-kind data.
+ * @node:       Entry in xevt_list, under xevt_lock.
+ * @free_work:  Frees this after an RCU grace period.
+ */
+struct xevt_irq {
+	unsigned int irq;
+	evtchn_port_t port;
+	u8 kind;
+	u8 mask_why;
+	bool lateeoi;
+	bool own_desc;
+	bool counted;
+	u8 prio;
+	u16 cpu;
+	s16 refs;
+	unsigned long state;
+	raw_spinlock_t mask_lock;
+
+	u8 spurious;
+	u16 eoi_cpu;
+	unsigned int eoi_epoch;
+	u64 eoi_due;
+	struct list_head eoi_node;
+
+	unsigned long nr_events;
+	unsigned long nr_spurious;
+
+	union {
+		/* XEVT_PORT: the xenbus device it serves, or NULL. */
+		struct xenbus_device *dev;
+		struct {
+			u16 virq;
+			u16 home;	/* CPU whose VIRQ table holds it */
+			bool percpu;
+		} virq;
+		struct {
+			u16 vector;	/* enum ipi_vector */
+			u16 home;
+		} ipi;
+		struct {
+			unsigned int pirq;
+			unsigned int gsi;
+			u16 domid;
+			u8 flags;	/* XEVT_PIRQ_* */
+		} pirq;
+	} u;
+
+	struct list_head node;
+	struct rcu_work free_work;
+};
+
+/* events_base.c */
+struct xevt_irq *xevt_from_irq(unsigned int irq);
+struct xevt_irq *xevt_from_port(evtchn_port_t port);
+struct xevt_irq *xevt_new(int irq, bool own_desc);
+void xevt_discard(struct xevt_irq *xi);
+int xevt_attach(struct xevt_irq *xi, evtchn_port_t port, unsigned int cpu,
+		gfp_t gfp);
+evtchn_port_t xevt_detach(struct xevt_irq *xi);
+void xevt_close(evtchn_port_t port);
+void xevt_mask(struct xevt_irq *xi, u8 why);
+void xevt_unmask(struct xevt_irq *xi, u8 why);
+void xevt_event_done(struct xevt_irq *xi);
+void xevt_irq_mask(struct irq_data *d);
+void xevt_irq_unmask(struct irq_data *d);
+int xevt_irq_set_affinity(struct irq_data *d, const struct cpumask *dest,
+			  bool force);
+int xevt_irq_retrigger(struct irq_data *d);
+const char *xevt_kind_name(const struct xevt_irq *xi);
+
+/* Tunables (events_base.c), in jiffies. */
+extern unsigned int xevt_loop_timeout;
+extern unsigned int xevt_eoi_delay;
+
+/* Upcall epoch of each CPU: bumped when an upcall returns. */
+DECLARE_PER_CPU(unsigned int, xevt_epoch);
+
+/* events_lateeoi.c */
+void xevt_eoi_defer(struct xevt_irq *xi);
+void xevt_eoi_forget(struct xevt_irq *xi);
+void xevt_eoi_init(void);
+
+/* events_pirq.c */
+void xevt_pirq_init(void);
+void xevt_pirq_resume(void);
+
+/*
+ * Declared by arch/x86/xen/xen-ops.h, which only arch code may include;
+ * repeated here so that our definitions are checked against a prototype.
+ */
+extern bool xen_fifo_events;
+irqreturn_t xen_debug_interrupt(int irq, void *dev_id);
+
+#endif /* __XEN_EVENTS_CORE_H */

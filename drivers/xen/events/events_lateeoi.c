@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Xen event channels: late EOI and event storm bounds.
+ *
+ * A port bound with one of the *_lateeoi() functions stays masked after
+ * each event until its driver calls xen_irq_lateeoi(), so a peer cannot
+ * make us handle events faster than the driver consumes them.  Two more
+ * defences against a peer that sends too many events:
+ *
+ * - Spurious back-off.  A driver that found no work passes
+ *   XEN_EOI_FLAG_SPURIOUS.  After more consecutive spurious EOIs than the
+ *   device's threshold (xenbus "spurious_threshold", default 1) the EOI,
+ *   and so the next event, is delayed by 1, 2, 4, ... jiffies, at most one
+ *   second.  The first EOI with work behind it resets the count.
+ *
+ * - Upcall time bound.  When one upcall has been handling events for
+ *   longer than xen.event_loop_timeout, late EOIs issued from inside that
+ *   upcall are delayed by xen.event_eoi_delay, which lets the loop end.
+ *
+ * Delayed EOIs wait on a per-CPU queue ordered by due time; a delayed work
+ * item ends the ones that are due.
+ */
+
+#define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
+
+#include <linux/jiffies.h>
+#include <linux/rcupdate.h>
+
+#include <xen/xenbus.h>
+
+#include "events_core.h"
+
+/* Count of consecutive spurious EOIs beyond which nothing changes. */
+#define XEVT_SPURIOUS_CAP	U8_MAX
+
+/**
+ * struct xevt_eoiq - one CPU's queue of delayed late EOIs
+ * @lock: protects @list and the eoi_node of queued bindings.
+ * @list: bindings by eoi_due, earliest first.
+ * @work: ends the due EOIs; armed for the head's due time.
+ */
+struct xevt_eoiq {
+	raw_spinlock_t lock;
+	struct list_head list;
+	struct delayed_work work;
+};
+
+static DEFINE_PER_CPU(struct xevt_eoiq, xevt_eoiq);
+
+/* Let the binding's next event in. */
+static void xevt_eoi_finish(struct xevt_irq *xi)
+{
+	WRITE_ONCE(xi->eoi_due, 0);
+	/* Release: pairs with test_and_set_bit_lock() in evtchn_handle_port(). */
+	clear_bit_unlock(XEVT_ACTIVE, &xi->state);
+	xevt_unmask(xi, XEVT_MASK_EOI);
+}
+
+/* Put @xi on its CPU's queue, unless it is there already. */
+static void xevt_eoi_enqueue(struct xevt_irq *xi)
+{
+	struct xevt_eoiq *q = per_cpu_ptr(&xevt_eoiq, xi->eoi_cpu);
+	struct xevt_irq *pos;
+	unsigned long flags;
+	u64 now;
+
+	raw_spin_lock_irqsave(&q->lock, flags);
+	if (!list_empty(&xi->eoi_node))
+		goto out;
+
+	/* New entries tend to be due last: search from the tail. */
+	list_for_each_entry_reverse(pos, &q->list, eoi_node) {
+		if (!time_before64(xi->eoi_due, pos->eoi_due))
+			break;
+	}
+	/* Behind @pos, or at the head when the loop ran off the front. */
+	list_add(&xi->eoi_node, &pos->eoi_node);
+
+	if (list_first_entry(&q->list, struct xevt_irq, eoi_node) == xi) {
+		now = get_jiffies_64();
+		mod_delayed_work(system_wq, &q->work,
+				 time_after64(xi->eoi_due, now) ?
+				 xi->eoi_due - now : 0);
+	}
+out:
+	raw_spin_unlock_irqrestore(&q->lock, flags);
+}
+
+static void xevt_eoi_worker(struct work_struct *work)
+{
+	struct xevt_eoiq *q = container_of(to_delayed_work(work),
+					   struct xevt_eoiq, work);
+	struct xevt_irq *xi;
+	unsigned long flags;
+	u64 now = get_jiffies_64();
+
+	for (;;) {
+		/* Keeps a binding that is being unbound alive until done. */
+		rcu_read_lock();
+		raw_spin_lock_irqsave(&q->lock, flags);
+		xi = list_first_entry_or_null(&q->list, struct xevt_irq,
+					      eoi_node);
+		if (xi && time_before64(now, xi->eoi_due)) {
+			mod_delayed_work(system_wq, &q->work,
+					 xi->eoi_due - now);
+			xi = NULL;
+		}
+		if (xi)
+			list_del_init(&xi->eoi_node);
+		raw_spin_unlock_irqrestore(&q->lock, flags);
+
+		if (xi)
+			xevt_eoi_finish(xi);
+		rcu_read_unlock();
+		if (!xi)
+			break;
+	}
+}
+
+/**
+ * xevt_eoi_defer() - the upcall's budget is spent: delay @xi's late EOI
+ * @xi: a late EOI binding whose event is about to be handled.
+ *
+ * Context: the upcall, with @xi's active guard held.
+ */
+void xevt_eoi_defer(struct xevt_irq *xi)
+{
+	xi->eoi_cpu = smp_processor_id();
+	xi->eoi_epoch = __this_cpu_read(xevt_epoch);
+	xi->eoi_due = get_jiffies_64() + READ_ONCE(xevt_eoi_delay);
+}
+
+/**
+ * xevt_eoi_forget() - take a binding off its delayed EOI queue
+ * @xi: a binding being freed.
+ */
+void xevt_eoi_forget(struct xevt_irq *xi)
+{
+	struct xevt_eoiq *q = per_cpu_ptr(&xevt_eoiq, xi->eoi_cpu);
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&q->lock, flags);
+	list_del_init(&xi->eoi_node);
+	raw_spin_unlock_irqrestore(&q->lock, flags);
+}
+
+/* Jiffies to hold back an EOI after @count consecutive spurious ones. */
+static unsigned long xevt_backoff(unsigned int count, unsigned int threshold)
+{
+	unsigned int shift;
+
+	if (count <= threshold)
+		return 0;
+	shift = count - threshold - 1;
+	if (shift >= ilog2(HZ) + 1)
+		return HZ;
+	return min_t(unsigned long, 1UL << shift, HZ);
+}
+
+static void xevt_lateeoi(struct xevt_irq *xi, bool spurious)
+{
+	struct xenbus_device *dev = xi->kind == XEVT_PORT ? xi->u.dev : NULL;
+	unsigned long delay = 0;
+	u64 due;
+
+	if (!READ_ONCE(xi->port) || !list_empty_careful(&xi->eoi_node))
+		return;
+
+	if (!spurious) {
+		xi->spurious = 0;
+	} else {
+		if (xi->spurious < XEVT_SPURIOUS_CAP)
+			xi->spurious++;
+		WRITE_ONCE(xi->nr_spurious, xi->nr_spurious + 1);
+		delay = xevt_backoff(xi->spurious,
+				     dev && dev->spurious_threshold ?
+				     dev->spurious_threshold : 1);
+		if (dev) {
+			atomic_inc(&dev->spurious_events);
+			atomic_add(delay, &dev->jiffies_eoi_delayed);
+		}
+	}
+
+	if (delay) {
+		due = get_jiffies_64() + delay;
+		if (!xi->eoi_due)
+			xi->eoi_cpu = smp_processor_id();
+		/* Never shorten a delay the upcall bound already imposed. */
+		if (!xi->eoi_due || time_after64(due, xi->eoi_due))
+			xi->eoi_due = due;
+	} else if (xi->eoi_due &&
+		   per_cpu(xevt_epoch, xi->eoi_cpu) != xi->eoi_epoch) {
+		/* The storming upcall is over: no need to wait. */
+		xi->eoi_due = 0;
+	}
+
+	if (xi->eoi_due)
+		xevt_eoi_enqueue(xi);
+	else
+		xevt_eoi_finish(xi);
+}
+
+/**
+ * xen_irq_lateeoi() - end the current event of a late EOI IRQ
+ * @irq:       an IRQ bound with one of the *_lateeoi() functions.
+ * @eoi_flags: XEN_EOI_FLAG_SPURIOUS if the event brought no work.
+ *
+ * Unmasks the port now, or later if the peer looks like it is flooding us
+ * (see the top of this file).  Calling it without an event outstanding is
+ * harmless.
+ *
+ * Context: any, including the IRQ's own handler.
+ */
+void xen_irq_lateeoi(unsigned int irq, unsigned int eoi_flags)
+{
+	struct xevt_irq *xi;
+
+	rcu_read_lock();
+	xi = xevt_from_irq(irq);
+	if (xi && !WARN_ON_ONCE(!xi->lateeoi))
+		xevt_lateeoi(xi, eoi_flags & XEN_EOI_FLAG_SPURIOUS);
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_GPL(xen_irq_lateeoi);
+
+/**
+ * xevt_eoi_init() - set up the delayed EOI queue of every possible CPU
+ *
+ * Context: boot.
+ */
+void __init xevt_eoi_init(void)
+{
+	struct xevt_eoiq *q;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		q = per_cpu_ptr(&xevt_eoiq, cpu);
+		raw_spin_lock_init(&q->lock);
+		INIT_LIST_HEAD(&q->list);
+		INIT_DELAYED_WORK(&q->work, xevt_eoi_worker);
+	}
+}

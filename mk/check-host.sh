@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# check-host.sh REPO BUILD CHECKDIR: build the host harness
+# (tools/testing/xen-events), run its tests and a short fuzz run, and write
+# one "ok name" / "not ok name # why" line per test to
+# CHECKDIR/1-host.results.  A harness that does not build is a failed test,
+# never a silent gap.
+#
+# Environment: SEED (test seed; default: random, printed), FUZZ_SECONDS
+# (default 25), HOST_TIMEOUT (seconds for the test run; default 150).
+set -uo pipefail
+repo=$(cd "${1:?usage: check-host.sh REPO BUILD CHECKDIR}" && pwd)
+build=${2:?}
+out=${3:?}
+mkdir -p "$out"
+res=$out/1-host.results
+harness=$repo/tools/testing/xen-events
+obj=$build/xen-events
+seed=${SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+fuzz_seconds=${FUZZ_SECONDS:-25}
+
+result() { echo "$*" >>"$res"; }
+
+# The Xen ABI headers come from the kernel tree; unpack it if need be.
+if [ ! -f "$build/linux/include/xen/interface/event_channel.h" ] &&
+   [ ! -f "$build/linux-base/include/xen/interface/event_channel.h" ]; then
+	"$repo"/mk/prepare-tree.sh "$repo" "$build" >"$out/host-tree.log" 2>&1 ||
+		echo "host: could not lay out the tree, see $out/host-tree.log" >&2
+fi
+
+# Both backends the harness exists for must be there.
+for b in 2l fifo; do
+	if [ -f "$repo/drivers/xen/events/events_$b.c" ]; then
+		result "ok host $b backend present"
+	else
+		result "not ok host $b backend present # drivers/xen/events/events_$b.c missing"
+	fi
+done
+
+# run_tests NAME BINARY LOG: one test program; its lines go to $res.
+run_tests() {
+	local name=$1 bin=$2 log=$3 rc
+	echo "host: running $name, seed $seed"
+	rm -f "$log.lines"
+	timeout -k 5 "${HOST_TIMEOUT:-150}" "$bin" -s "$seed" -r "$log.lines" \
+		>"$log" 2>&1
+	rc=$?
+	# One line per test even if a runner's forked children repeat buffered
+	# output: keep the first of identical lines.
+	[ -f "$log.lines" ] && awk '!seen[$0]++' "$log.lines" >>"$res"
+	grep -E '^(not ok|# backend)' "$log"
+	tail -n 1 "$log"
+	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+		result "not ok host $name finished # timed out, see $log"
+	elif ! tail -n 1 "$log" | grep -qE '^[0-9]+ passed, [0-9]+ failed$'; then
+		result "not ok host $name finished # runner died (exit $rc), see $log"
+	fi
+}
+
+echo "host: building the harness in $obj"
+if make -C "$harness" BUILD="$build" O="$obj" test-build \
+	>"$out/host-build.log" 2>&1; then
+	result "ok host build test program"
+	run_tests "tests" "$obj/xen-events-test" "$out/host-test.log"
+else
+	tail -n 20 "$out/host-build.log"
+	result "not ok host build test program # see $out/host-build.log"
+fi
+
+# The 3-level ABI's program (its own model), when its sources are there.
+if [ -f "$repo/drivers/xen/events/events_3l.c" ] &&
+   [ -f "$harness/tests_3l.c" ] && [ -f "$harness/model_3l.c" ]; then
+	if make -C "$harness" BUILD="$build" O="$obj" test3-build \
+		>"$out/host-build-3l.log" 2>&1; then
+		result "ok host build 3-level test program"
+		run_tests "3-level tests" "$obj/xen-events-3l-test" \
+			"$out/host-test-3l.log"
+	else
+		tail -n 20 "$out/host-build-3l.log"
+		result "not ok host build 3-level test program # see $out/host-build-3l.log"
+	fi
+fi
+
+# A short fuzz run; make fuzz-host runs a long one.
+if ! make -C "$harness" BUILD="$build" O="$obj" fuzz-build \
+	>"$out/host-fuzz-build.log" 2>&1; then
+	tail -n 20 "$out/host-fuzz-build.log"
+	result "not ok host fuzz ${fuzz_seconds}s # fuzzer did not build, see $out/host-fuzz-build.log"
+	exit 0
+fi
+mkdir -p "$obj/corpus"
+echo "host: fuzzing for ${fuzz_seconds}s"
+if timeout -k 5 $((fuzz_seconds + 60)) "$obj/xen-events-fuzz" \
+	-max_total_time="$fuzz_seconds" -max_len=512 -timeout=10 \
+	-seed=$((seed % 4294967291 + 1)) \
+	-print_final_stats=1 -artifact_prefix="$obj/crash-" "$obj/corpus" \
+	>"$out/host-fuzz.log" 2>&1; then
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/host-fuzz.log")
+	result "ok host fuzz ${fuzz_seconds}s (${runs:-?} inputs)"
+else
+	grep -E 'HX-FAIL|fuzz:|ERROR|Test unit written' "$out/host-fuzz.log" | head -n 5
+	why=$(grep -m1 -E 'HX-FAIL|ERROR' "$out/host-fuzz.log" | cut -c1-200)
+	result "not ok host fuzz ${fuzz_seconds}s # ${why:-fuzzer failed}, see $out/host-fuzz.log"
+fi
+exit 0

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The host harness: plays the part of the event channel core
+ * (events_base.c) for the backends under test, on top of the model
+ * hypervisor, and records every delivery.
+ *
+ * A test binds ports (hx_bind_*), makes events happen (hx_raise), lets the
+ * vCPUs take their upcalls (hx_drain, or vCPU threads) and compares what
+ * was raised with what was delivered.  hx_finish() then checks the
+ * invariants every test must keep (see harness.c).
+ */
+#ifndef XEN_EVENTS_HARNESS_H
+#define XEN_EVENTS_HARNESS_H
+
+#include "model.h"
+#include "shim.h"
+
+enum hx_abi {
+	HX_2L,
+	HX_FIFO,
+	HX_3L,
+	HX_NR_ABIS,
+};
+
+extern const char *const hx_abi_name[HX_NR_ABIS];
+bool hx_abi_built(enum hx_abi abi);
+
+struct hx_opts {
+	enum hx_abi abi;
+	unsigned int nr_cpus;		/* 0: 2 */
+	bool permute_vcpus;		/* Xen vCPU ids != Linux CPU numbers */
+	bool hvm;			/* an HVM guest (2-level unmask path) */
+	bool no_fifo;			/* the model is a Xen without FIFO */
+	unsigned int max_evtchn_port;	/* the model's cap (0: none) */
+};
+
+/* Create the model, probe the ABI (falling back to 2-level like the core)
+ * and bring the CPUs up.  Returns the probe's result. */
+int hx_setup(const struct hx_opts *opts);
+int hx_setup_abi(enum hx_abi abi, unsigned int nr_cpus);
+/* Invariants every test keeps; false (with a message) on a violation. */
+bool hx_finish(void);
+/* The same checks, after a drain, without tearing anything down. */
+bool hx_check_invariants(void);
+/* Start over as a new domain on @abi (see harness.c). */
+int hx_restart(enum hx_abi abi);
+/* Undo hx_setup(); hx_finish() calls it. */
+void hx_teardown(void);
+
+enum hx_abi hx_abi(void);
+unsigned int hx_nr_cpus(void);
+/* The Linux CPU whose Xen vCPU id is @vcpu. */
+unsigned int hx_cpu_of_vcpu(unsigned int vcpu);
+
+/* ---- Binding (the core's side of it) ------------------------------------ */
+
+enum hx_kind {
+	HX_NONE,
+	HX_IPI,		/* sending on the port raises it */
+	HX_PEER,	/* interdomain with the peer domain */
+	HX_LOOP,	/* interdomain loopback pair */
+	HX_VIRQ,
+};
+
+int hx_bind_ipi(unsigned int cpu);
+int hx_bind_peer(unsigned int cpu);
+int hx_bind_loop(unsigned int cpu_a, unsigned int cpu_b,
+		 evtchn_port_t *a, evtchn_port_t *b);
+int hx_bind_virq(unsigned int virq, unsigned int cpu);
+/* Bind @n ports of @kind (IPI or PEER) round-robin over the CPUs. */
+int hx_bind_many(enum hx_kind kind, unsigned int n, evtchn_port_t *ports);
+int hx_close(evtchn_port_t port);
+int hx_rebind(evtchn_port_t port, unsigned int cpu);
+int hx_set_priority(evtchn_port_t port, unsigned int prio);
+void hx_mask(evtchn_port_t port);
+void hx_unmask(evtchn_port_t port);
+
+/* Make @port's event happen (as its other end would), counted. */
+int hx_raise(evtchn_port_t port);
+/* Our domain sends on @port (EVTCHNOP_send from the current CPU). */
+int hx_send(evtchn_port_t port);
+
+/* ---- Delivery ------------------------------------------------------------ */
+
+/* Take @cpu's upcall now, on this thread. */
+void hx_upcall(unsigned int cpu);
+/* Take upcalls on every online CPU until none is pending; returns how many. */
+unsigned int hx_drain(void);
+
+struct hx_port {
+	u8 kind;
+	u8 cpu;
+	bool bound;
+	bool masked;
+	evtchn_port_t partner;
+	u64 raised;		/* events made to happen */
+	u64 seen;		/* value of raised at the latest delivery */
+	u32 delivered;
+	u32 per_cpu[NR_CPUS];
+	u32 wrong_cpu;
+	u32 stray;		/* deliveries while not bound */
+	void (*hook)(evtchn_port_t port, void *arg);
+	void *hook_arg;
+};
+
+struct hx_port *hx_port(evtchn_port_t port);
+u64 hx_total_delivered(void);
+u64 hx_total_stray(void);
+/* Deliveries in order: entry i of the log. */
+void hx_log_reset(void);
+unsigned int hx_log_len(void);
+evtchn_port_t hx_log_port(unsigned int i);
+unsigned int hx_log_cpu(unsigned int i);
+void hx_set_hook(evtchn_port_t port, void (*fn)(evtchn_port_t, void *), void *arg);
+
+/* ---- CPUs ---------------------------------------------------------------- */
+
+/* The core's CPU hotplug: move @cpu's ports to @to, then take it down. */
+int hx_cpu_down(unsigned int cpu, unsigned int to);
+int hx_cpu_down_keep_ports(unsigned int cpu);
+int hx_cpu_up(unsigned int cpu);
+/* Suspend and resume into a new domain: every binding is gone after. */
+int hx_resume(void);
+
+/* vCPU threads: each online CPU takes its upcalls on its own thread. */
+void hx_threads_start(void);
+/* Wait until every CPU is idle with nothing pending (or @ms passed). */
+bool hx_threads_quiesce(unsigned int ms);
+void hx_threads_stop(void);
+/* Run @fn(@arg) on @cpu (its thread if running, else here as @cpu). */
+void hx_call_on(unsigned int cpu, void (*fn)(void *), void *arg);
+
+/* ---- Expectations for hx_finish() ---------------------------------------- */
+
+void hx_allow_warnings(void);
+void hx_allow_stray(void);
+void hx_allow_xen_warnings(void);
+void hx_allow_wrong_cpu(void);
+void hx_allow_loss(void);		/* a test of Xen's own give-up paths */
+
+/* ---- Test plumbing ------------------------------------------------------- */
+
+extern u64 hx_seed;
+extern bool hx_verbose;
+u64 hx_rand(void);
+unsigned int hx_rand_below(unsigned int n);
+
+void hx_fail(const char *file, int line, const char *func,
+	     const char *fmt, ...) __attribute__((__format__(printf, 4, 5)));
+
+#define ASSERT_TRUE(c)							\
+	do {								\
+		if (!(c)) {						\
+			hx_fail(__FILE__, __LINE__, __func__,		\
+				"%s is false", #c);			\
+			return false;					\
+		}							\
+	} while (0)
+#define ASSERT_FALSE(c)		ASSERT_TRUE(!(c))
+#define __ASSERT_CMP(a, op, b)						\
+	do {								\
+		long long __va = (long long)(a), __vb = (long long)(b);	\
+		if (!(__va op __vb)) {					\
+			hx_fail(__FILE__, __LINE__, __func__,		\
+				"%s %s %s: %lld vs %lld",		\
+				#a, #op, #b, __va, __vb);		\
+			return false;					\
+		}							\
+	} while (0)
+#define ASSERT_EQ(a, b)		__ASSERT_CMP(a, ==, b)
+#define ASSERT_NE(a, b)		__ASSERT_CMP(a, !=, b)
+#define ASSERT_LT(a, b)		__ASSERT_CMP(a, <, b)
+#define ASSERT_LE(a, b)		__ASSERT_CMP(a, <=, b)
+#define ASSERT_GT(a, b)		__ASSERT_CMP(a, >, b)
+#define ASSERT_GE(a, b)		__ASSERT_CMP(a, >=, b)
+#define ASSERT_OK(rc)		ASSERT_EQ(rc, 0)
+#define ASSERT_ERR(rc, err)	ASSERT_EQ(rc, err)
+#define ASSERT_PORT(rc)		ASSERT_GT(rc, 0)
+
+#endif /* XEN_EVENTS_HARNESS_H */

@@ -1,0 +1,564 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Kernel basics for the host harness: types, compiler annotations, error
+ * numbers, bit operations, atomics and barriers, re-done on top of the C
+ * library and the compiler's __atomic builtins.
+ *
+ * STUBBED/CUSTOMISED, not duplicated: these follow the kernel's documented
+ * semantics (include/linux/bitops.h, Documentation/atomic_t.txt,
+ * Documentation/memory-barriers.txt), not its implementation.  Everything
+ * that a backend reads or writes concurrently with the hypervisor model
+ * goes through a sequentially consistent __atomic operation, which is at
+ * least as strong as x86's locked instructions.
+ */
+#ifndef XEN_EVENTS_SHIM_BASE_H
+#define XEN_EVENTS_SHIM_BASE_H
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/types.h>	/* the UAPI __u8 .. __u64 */
+
+/* ---- Configuration the backends may test ---------------------------- */
+
+#define CONFIG_X86		1
+#define CONFIG_X86_64		1
+#define CONFIG_64BIT		1
+#define CONFIG_SMP		1
+#define CONFIG_XEN		1
+#define CONFIG_XEN_PV		1
+#define CONFIG_XEN_PVHVM	1
+
+/* Enough vCPUs for every test; Xen's legacy shared_info holds 32. */
+#define NR_CPUS			8
+
+#define __ARG_PLACEHOLDER_1	0,
+#define __take_second_arg(__ignored, val, ...) val
+#define __is_defined(x)		___is_defined(x)
+#define ___is_defined(val)	____is_defined(__ARG_PLACEHOLDER_##val)
+#define ____is_defined(arg1_or_junk) __take_second_arg(arg1_or_junk 1, 0)
+#define IS_ENABLED(option)	__is_defined(option)
+#define IS_BUILTIN(option)	__is_defined(option)
+
+/* ---- Types ----------------------------------------------------------- */
+
+/* The kernel's own sizes: u64 is unsigned long long, as on x86-64 Linux. */
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef __s8 s8;
+typedef __s16 s16;
+typedef __s32 s32;
+typedef __s64 s64;
+typedef unsigned int gfp_t;
+typedef uint64_t phys_addr_t;
+typedef long long ktime_t;
+
+typedef struct {
+	int counter;
+} atomic_t;
+
+typedef struct {
+	long counter;
+} atomic_long_t;
+
+typedef struct {
+	s64 counter;
+} atomic64_t;
+
+/* ---- Kernel-only error numbers (the usual ones come from <errno.h>) -- */
+
+#ifndef ENOTSUPP
+#define ENOTSUPP	524
+#endif
+#ifndef ERESTARTSYS
+#define ERESTARTSYS	512
+#endif
+#define MAX_ERRNO	4095
+
+/* ---- Compiler annotations -------------------------------------------- */
+
+#define likely(x)		__builtin_expect(!!(x), 1)
+#define unlikely(x)		__builtin_expect(!!(x), 0)
+#undef __always_inline
+#define __always_inline		inline __attribute__((__always_inline__))
+#define noinline		__attribute__((__noinline__))
+#define __maybe_unused		__attribute__((__unused__))
+#define __always_unused		__attribute__((__unused__))
+#define __used			__attribute__((__used__))
+#define __must_check		__attribute__((__warn_unused_result__))
+#define __cold			__attribute__((__cold__))
+#define __pure			__attribute__((__pure__))
+#define __noreturn		__attribute__((__noreturn__))
+#define __aligned(x)		__attribute__((__aligned__(x)))
+#define __packed		__attribute__((__packed__))
+#define __printf(a, b)		__attribute__((__format__(printf, a, b)))
+#define fallthrough		__attribute__((__fallthrough__))
+#define __read_mostly
+#define __ro_after_init
+#define __init
+#define __initdata
+#define __initconst
+#define __exit
+#define __ref
+#define __cpuinit
+#define __iomem
+#define __percpu
+#define __rcu
+#define __user
+#define __kernel
+#define __force
+#define __bitwise
+#define __safe
+#define __acquires(x)
+#define __releases(x)
+#define __must_hold(x)
+#define __cond_lock(x, c)	(c)
+#define notrace
+#define __visible
+#define asmlinkage
+#define SMP_CACHE_BYTES		64
+#define L1_CACHE_BYTES		64
+#define ____cacheline_aligned	__aligned(SMP_CACHE_BYTES)
+#define ____cacheline_aligned_in_smp ____cacheline_aligned
+#define __cacheline_aligned	____cacheline_aligned
+#define __cacheline_aligned_in_smp ____cacheline_aligned
+
+#define barrier()		__asm__ __volatile__("" ::: "memory")
+#define OPTIMIZER_HIDE_VAR(var)	__asm__ ("" : "=r" (var) : "0" (var))
+
+#define __same_type(a, b)	__builtin_types_compatible_p(typeof(a), typeof(b))
+#define __must_be_array(a)	0
+
+#define READ_ONCE(x)		(*(const volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, val)	\
+	do { *(volatile typeof(x) *)&(x) = (val); } while (0)
+#define data_race(expr)		(expr)
+
+#ifdef static_assert
+#undef static_assert
+#endif
+#define static_assert(expr, ...) __shim_static_assert(expr, ##__VA_ARGS__, #expr)
+#define __shim_static_assert(expr, msg, ...) _Static_assert(expr, msg)
+#define BUILD_BUG_ON(cond)	_Static_assert(!(cond), "BUILD_BUG_ON(" #cond ")")
+#define BUILD_BUG_ON_MSG(cond, msg) _Static_assert(!(cond), msg)
+#define BUILD_BUG_ON_ZERO(e)	((int)(sizeof(struct { int : (-!!(e)); })))
+#define BUILD_BUG()		BUILD_BUG_ON(1)
+
+/* ---- Arithmetic helpers ---------------------------------------------- */
+
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
+#define __KERNEL_DIV_ROUND_UP(n, d) DIV_ROUND_UP(n, d)
+#define round_up(x, y)		((((x) - 1) | ((__typeof__(x))((y) - 1))) + 1)
+#define round_down(x, y)	((x) & ~((__typeof__(x))((y) - 1)))
+#define ALIGN(x, a)		(((x) + ((__typeof__(x))(a) - 1)) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_DOWN(x, a)	((x) & ~((__typeof__(x))(a) - 1))
+#define IS_ALIGNED(x, a)	(((x) & ((__typeof__(x))(a) - 1)) == 0)
+#define PTR_ALIGN(p, a)		((typeof(p))ALIGN((unsigned long)(p), (a)))
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+#define sizeof_field(TYPE, MEMBER) sizeof((((TYPE *)0)->MEMBER))
+
+#define min(a, b) ({ __typeof__(a) __ma = (a); __typeof__(b) __mb = (b); \
+		     __ma < __mb ? __ma : __mb; })
+#define max(a, b) ({ __typeof__(a) __xa = (a); __typeof__(b) __xb = (b); \
+		     __xa > __xb ? __xa : __xb; })
+#define min_t(t, a, b)		min((t)(a), (t)(b))
+#define max_t(t, a, b)		max((t)(a), (t)(b))
+#define clamp(v, lo, hi)	min(max(v, lo), hi)
+#define clamp_t(t, v, lo, hi)	clamp((t)(v), (t)(lo), (t)(hi))
+#define swap(a, b) \
+	do { __typeof__(a) __sw = (a); (a) = (b); (b) = __sw; } while (0)
+
+#define U8_MAX		((u8)~0U)
+#define U16_MAX		((u16)~0U)
+#define U32_MAX		((u32)~0U)
+#define U64_MAX		((u64)~0ULL)
+#define S32_MAX		((s32)(U32_MAX >> 1))
+
+#define SZ_1K		0x400
+#define SZ_4K		0x1000
+#define SZ_64K		0x10000
+
+#define BITS_PER_BYTE		8
+#define BITS_PER_LONG		64
+#define BITS_PER_LONG_LONG	64
+#define BIT(nr)			(1UL << (nr))
+#define BIT_ULL(nr)		(1ULL << (nr))
+#define BIT_MASK(nr)		(1UL << ((nr) % BITS_PER_LONG))
+#define BIT_WORD(nr)		((nr) / BITS_PER_LONG)
+#define BITS_TO_LONGS(nr)	DIV_ROUND_UP(nr, BITS_PER_LONG)
+#define BITS_TO_U32(nr)		DIV_ROUND_UP(nr, 32)
+#define GENMASK(h, l)		(((~0UL) - (1UL << (l)) + 1) & (~0UL >> (BITS_PER_LONG - 1 - (h))))
+#define GENMASK_ULL(h, l)	GENMASK(h, l)
+#define DECLARE_BITMAP(name, bits) unsigned long name[BITS_TO_LONGS(bits)]
+
+#define lower_32_bits(n)	((u32)((n) & 0xffffffff))
+#define upper_32_bits(n)	((u32)(((n) >> 16) >> 16))
+
+/* ---- Pages ----------------------------------------------------------- */
+
+#define PAGE_SHIFT		12
+#define PAGE_SIZE		(1UL << PAGE_SHIFT)
+#define PAGE_MASK		(~(PAGE_SIZE - 1))
+#define offset_in_page(p)	((unsigned long)(p) & ~PAGE_MASK)
+#define PAGE_ALIGNED(addr)	IS_ALIGNED((unsigned long)(addr), PAGE_SIZE)
+
+/* ---- Barriers -------------------------------------------------------- */
+
+#define mb()			__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define rmb()			__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define wmb()			__atomic_thread_fence(__ATOMIC_RELEASE)
+#define smp_mb()		mb()
+#define smp_rmb()		rmb()
+#define smp_wmb()		wmb()
+#define virt_mb()		mb()
+#define virt_rmb()		rmb()
+#define virt_wmb()		wmb()
+#define smp_mb__before_atomic()	barrier()
+#define smp_mb__after_atomic()	barrier()
+#define smp_store_mb(var, v)	\
+	do { WRITE_ONCE(var, v); smp_mb(); } while (0)
+#define smp_store_release(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE)
+#define smp_load_acquire(p)	__atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define virt_store_release(p, v) smp_store_release(p, v)
+#define virt_load_acquire(p)	smp_load_acquire(p)
+
+/* ---- xchg / cmpxchg -------------------------------------------------- */
+
+#define xchg(ptr, v)		__atomic_exchange_n(ptr, v, __ATOMIC_SEQ_CST)
+#define xchg_acquire(ptr, v)	xchg(ptr, v)
+#define xchg_release(ptr, v)	xchg(ptr, v)
+#define xchg_relaxed(ptr, v)	xchg(ptr, v)
+#define cmpxchg(ptr, o, n) ({						\
+	__typeof__(*(ptr)) __cx_old = (o);				\
+	__atomic_compare_exchange_n(ptr, &__cx_old, n, false,		\
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);\
+	__cx_old;							\
+})
+#define cmpxchg_acquire(ptr, o, n)	cmpxchg(ptr, o, n)
+#define cmpxchg_release(ptr, o, n)	cmpxchg(ptr, o, n)
+#define cmpxchg_relaxed(ptr, o, n)	cmpxchg(ptr, o, n)
+#define cmpxchg64(ptr, o, n)		cmpxchg(ptr, o, n)
+#define sync_cmpxchg(ptr, o, n)		cmpxchg(ptr, o, n)
+/* try_cmpxchg(): true on success, else *@po is updated to the value seen. */
+#define try_cmpxchg(ptr, po, n)						\
+	__atomic_compare_exchange_n(ptr, po, n, false,			\
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
+#define try_cmpxchg_acquire(ptr, po, n)	try_cmpxchg(ptr, po, n)
+#define try_cmpxchg_release(ptr, po, n)	try_cmpxchg(ptr, po, n)
+#define try_cmpxchg_relaxed(ptr, po, n)	try_cmpxchg(ptr, po, n)
+#define sync_try_cmpxchg(ptr, po, n)	try_cmpxchg(ptr, po, n)
+
+/* ---- atomic_t -------------------------------------------------------- */
+
+#define ATOMIC_INIT(i)		{ (i) }
+#define ATOMIC_LONG_INIT(i)	{ (i) }
+#define ATOMIC64_INIT(i)	{ (i) }
+
+#define __SHIM_ATOMIC_OPS(pfx, t, ct)					\
+static inline ct pfx##_read(const t *v)					\
+{ return __atomic_load_n(&v->counter, __ATOMIC_SEQ_CST); }		\
+static inline void pfx##_set(t *v, ct i)				\
+{ __atomic_store_n(&v->counter, i, __ATOMIC_SEQ_CST); }		\
+static inline void pfx##_add(ct i, t *v)				\
+{ __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST); }		\
+static inline void pfx##_sub(ct i, t *v)				\
+{ __atomic_sub_fetch(&v->counter, i, __ATOMIC_SEQ_CST); }		\
+static inline void pfx##_inc(t *v) { pfx##_add(1, v); }		\
+static inline void pfx##_dec(t *v) { pfx##_sub(1, v); }		\
+static inline ct pfx##_add_return(ct i, t *v)				\
+{ return __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST); }	\
+static inline ct pfx##_sub_return(ct i, t *v)				\
+{ return __atomic_sub_fetch(&v->counter, i, __ATOMIC_SEQ_CST); }	\
+static inline ct pfx##_fetch_add(ct i, t *v)				\
+{ return __atomic_fetch_add(&v->counter, i, __ATOMIC_SEQ_CST); }	\
+static inline ct pfx##_fetch_sub(ct i, t *v)				\
+{ return __atomic_fetch_sub(&v->counter, i, __ATOMIC_SEQ_CST); }	\
+static inline ct pfx##_inc_return(t *v) { return pfx##_add_return(1, v); } \
+static inline ct pfx##_dec_return(t *v) { return pfx##_sub_return(1, v); } \
+static inline bool pfx##_dec_and_test(t *v)				\
+{ return pfx##_sub_return(1, v) == 0; }				\
+static inline bool pfx##_inc_and_test(t *v)				\
+{ return pfx##_add_return(1, v) == 0; }				\
+static inline ct pfx##_xchg(t *v, ct n)				\
+{ return __atomic_exchange_n(&v->counter, n, __ATOMIC_SEQ_CST); }	\
+static inline ct pfx##_cmpxchg(t *v, ct o, ct n)			\
+{									\
+	__atomic_compare_exchange_n(&v->counter, &o, n, false,		\
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);\
+	return o;							\
+}									\
+static inline bool pfx##_try_cmpxchg(t *v, ct *o, ct n)		\
+{									\
+	return __atomic_compare_exchange_n(&v->counter, o, n, false,	\
+				__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);	\
+}									\
+static inline bool pfx##_add_unless(t *v, ct a, ct u)			\
+{									\
+	ct c = pfx##_read(v);						\
+	do {								\
+		if (c == u)						\
+			return false;					\
+	} while (!pfx##_try_cmpxchg(v, &c, c + a));			\
+	return true;							\
+}									\
+static inline bool pfx##_inc_not_zero(t *v)				\
+{ return pfx##_add_unless(v, 1, 0); }
+
+__SHIM_ATOMIC_OPS(atomic, atomic_t, int)
+__SHIM_ATOMIC_OPS(atomic_long, atomic_long_t, long)
+__SHIM_ATOMIC_OPS(atomic64, atomic64_t, s64)
+
+#define atomic_read_acquire(v)	smp_load_acquire(&(v)->counter)
+#define atomic_set_release(v, i) smp_store_release(&(v)->counter, (i))
+
+/* ---- Bit operations -------------------------------------------------- */
+
+static inline volatile unsigned long *__shim_bitword(long nr,
+						     const volatile unsigned long *a)
+{
+	return (volatile unsigned long *)a + BIT_WORD(nr);
+}
+
+static inline void set_bit(long nr, volatile unsigned long *addr)
+{
+	__atomic_fetch_or(__shim_bitword(nr, addr), BIT_MASK(nr), __ATOMIC_SEQ_CST);
+}
+
+static inline void clear_bit(long nr, volatile unsigned long *addr)
+{
+	__atomic_fetch_and(__shim_bitword(nr, addr), ~BIT_MASK(nr), __ATOMIC_SEQ_CST);
+}
+
+static inline void change_bit(long nr, volatile unsigned long *addr)
+{
+	__atomic_fetch_xor(__shim_bitword(nr, addr), BIT_MASK(nr), __ATOMIC_SEQ_CST);
+}
+
+static inline bool test_and_set_bit(long nr, volatile unsigned long *addr)
+{
+	return __atomic_fetch_or(__shim_bitword(nr, addr), BIT_MASK(nr),
+				 __ATOMIC_SEQ_CST) & BIT_MASK(nr);
+}
+
+static inline bool test_and_clear_bit(long nr, volatile unsigned long *addr)
+{
+	return __atomic_fetch_and(__shim_bitword(nr, addr), ~BIT_MASK(nr),
+				  __ATOMIC_SEQ_CST) & BIT_MASK(nr);
+}
+
+static inline bool test_and_change_bit(long nr, volatile unsigned long *addr)
+{
+	return __atomic_fetch_xor(__shim_bitword(nr, addr), BIT_MASK(nr),
+				  __ATOMIC_SEQ_CST) & BIT_MASK(nr);
+}
+
+static inline bool test_bit(long nr, const volatile unsigned long *addr)
+{
+	return __atomic_load_n(__shim_bitword(nr, addr), __ATOMIC_SEQ_CST) &
+	       BIT_MASK(nr);
+}
+
+#define test_bit_acquire(nr, addr)	test_bit(nr, addr)
+#define clear_bit_unlock(nr, addr)	clear_bit(nr, addr)
+#define test_and_set_bit_lock(nr, addr)	test_and_set_bit(nr, addr)
+
+/* The non-atomic variants: plain read-modify-write. */
+static inline void __set_bit(long nr, volatile unsigned long *addr)
+{
+	*__shim_bitword(nr, addr) |= BIT_MASK(nr);
+}
+
+static inline void __clear_bit(long nr, volatile unsigned long *addr)
+{
+	*__shim_bitword(nr, addr) &= ~BIT_MASK(nr);
+}
+
+static inline void __change_bit(long nr, volatile unsigned long *addr)
+{
+	*__shim_bitword(nr, addr) ^= BIT_MASK(nr);
+}
+
+static inline bool __test_and_set_bit(long nr, volatile unsigned long *addr)
+{
+	bool old = *__shim_bitword(nr, addr) & BIT_MASK(nr);
+
+	__set_bit(nr, addr);
+	return old;
+}
+
+static inline bool __test_and_clear_bit(long nr, volatile unsigned long *addr)
+{
+	bool old = *__shim_bitword(nr, addr) & BIT_MASK(nr);
+
+	__clear_bit(nr, addr);
+	return old;
+}
+
+/* The sync_ variants are the ones meant for memory shared with Xen. */
+#define sync_set_bit(nr, addr)			set_bit(nr, addr)
+#define sync_clear_bit(nr, addr)		clear_bit(nr, addr)
+#define sync_change_bit(nr, addr)		change_bit(nr, addr)
+#define sync_test_and_set_bit(nr, addr)		test_and_set_bit(nr, addr)
+#define sync_test_and_clear_bit(nr, addr)	test_and_clear_bit(nr, addr)
+#define sync_test_and_change_bit(nr, addr)	test_and_change_bit(nr, addr)
+#define sync_test_bit(nr, addr)			test_bit(nr, addr)
+
+/* Lowest set bit of a non-zero word (undefined for 0, as the kernel's). */
+static inline unsigned long __ffs(unsigned long w)
+{
+	return (unsigned long)__builtin_ctzl(w);
+}
+
+static inline unsigned long __fls(unsigned long w)
+{
+	return BITS_PER_LONG - 1 - (unsigned long)__builtin_clzl(w);
+}
+
+static inline unsigned long ffz(unsigned long w)
+{
+	return __ffs(~w);
+}
+
+static inline int fls(unsigned int x)
+{
+	return x ? 32 - __builtin_clz(x) : 0;
+}
+
+static inline int fls64(u64 x)
+{
+	return x ? 64 - __builtin_clzll(x) : 0;
+}
+
+static inline int fls_long(unsigned long x)
+{
+	return fls64(x);
+}
+
+static inline unsigned int hweight32(u32 w)
+{
+	return (unsigned int)__builtin_popcount(w);
+}
+
+static inline unsigned int hweight64(u64 w)
+{
+	return (unsigned int)__builtin_popcountll(w);
+}
+
+static inline unsigned long hweight_long(unsigned long w)
+{
+	return hweight64(w);
+}
+
+#define hweight8(w)	hweight32((u8)(w))
+#define hweight16(w)	hweight32((u16)(w))
+
+/* Search helpers over a bitmap of @size bits, returning @size if none. */
+static inline unsigned long __shim_find_bit(const unsigned long *addr,
+					    unsigned long size,
+					    unsigned long start, bool want)
+{
+	while (start < size) {
+		unsigned long w = addr[BIT_WORD(start)];
+
+		if (!want)
+			w = ~w;
+		w &= ~0UL << (start % BITS_PER_LONG);
+		if (w) {
+			unsigned long bit = round_down(start, BITS_PER_LONG) + __ffs(w);
+
+			return bit < size ? bit : size;
+		}
+		start = round_down(start, BITS_PER_LONG) + BITS_PER_LONG;
+	}
+	return size;
+}
+
+static inline unsigned long find_next_bit(const unsigned long *addr,
+					  unsigned long size,
+					  unsigned long offset)
+{
+	return __shim_find_bit(addr, size, offset, true);
+}
+
+static inline unsigned long find_next_zero_bit(const unsigned long *addr,
+					       unsigned long size,
+					       unsigned long offset)
+{
+	return __shim_find_bit(addr, size, offset, false);
+}
+
+static inline unsigned long find_first_bit(const unsigned long *addr,
+					   unsigned long size)
+{
+	return find_next_bit(addr, size, 0);
+}
+
+static inline unsigned long find_first_zero_bit(const unsigned long *addr,
+						unsigned long size)
+{
+	return find_next_zero_bit(addr, size, 0);
+}
+
+static inline unsigned long find_last_bit(const unsigned long *addr,
+					  unsigned long size)
+{
+	unsigned long i = size;
+
+	while (i--) {
+		if (addr[BIT_WORD(i)] & BIT_MASK(i))
+			return i;
+	}
+	return size;
+}
+
+#define for_each_set_bit(bit, addr, size)				\
+	for ((bit) = find_first_bit((addr), (size));			\
+	     (bit) < (size);						\
+	     (bit) = find_next_bit((addr), (size), (bit) + 1))
+
+#define for_each_set_bit_from(bit, addr, size)				\
+	for ((bit) = find_next_bit((addr), (size), (bit));		\
+	     (bit) < (size);						\
+	     (bit) = find_next_bit((addr), (size), (bit) + 1))
+
+#define for_each_clear_bit(bit, addr, size)				\
+	for ((bit) = find_first_zero_bit((addr), (size));		\
+	     (bit) < (size);						\
+	     (bit) = find_next_zero_bit((addr), (size), (bit) + 1))
+
+static inline void bitmap_zero(unsigned long *dst, unsigned int nbits)
+{
+	memset(dst, 0, BITS_TO_LONGS(nbits) * sizeof(unsigned long));
+}
+
+static inline void bitmap_fill(unsigned long *dst, unsigned int nbits)
+{
+	memset(dst, 0xff, BITS_TO_LONGS(nbits) * sizeof(unsigned long));
+}
+
+static inline bool bitmap_empty(const unsigned long *src, unsigned int nbits)
+{
+	return find_first_bit(src, nbits) >= nbits;
+}
+
+static inline unsigned int bitmap_weight(const unsigned long *src,
+					 unsigned int nbits)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < nbits; i++)
+		n += !!(src[BIT_WORD(i)] & BIT_MASK(i));
+	return n;
+}
+
+#endif /* XEN_EVENTS_SHIM_BASE_H */

@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * FIFO ABI: priorities, order, the unmask protocol and BUSY, the event
+ * array, probing and dead CPUs.
+ */
+
+#define FW(b)	(1U << EVTCHN_FIFO_##b)
+
+static u32 word_of(evtchn_port_t port)
+{
+	return __atomic_load_n(mx_fifo_word(port), __ATOMIC_SEQ_CST);
+}
+
+/*
+ * 64 ports over all 16 priorities, raised in random order while CPU 1
+ * does not take its upcall: delivered by priority (0 first), and within a
+ * priority in the order they were raised.
+ */
+static bool test_priority_then_fifo_order(void)
+{
+	evtchn_port_t port[64], order[64];
+	unsigned int i, j, prio_of[64];
+	unsigned int last_prio = 0, pos[16] = { 0 };
+	evtchn_port_t raised_in[16][64];
+
+	SETUP(2);
+	ASSERT_OK(hx_bind_many(HX_PEER, 64, port));
+	for (i = 0; i < 64; i++) {
+		ASSERT_OK(hx_rebind(port[i], 1));
+		ASSERT_OK(hx_set_priority(port[i], i % 16));
+		prio_of[i] = i % 16;
+		order[i] = i;
+	}
+	for (i = 63; i > 0; i--) {
+		j = hx_rand_below(i + 1);
+		swap(order[i], order[j]);
+	}
+	for (i = 0; i < 64; i++) {
+		unsigned int k = order[i];
+
+		raised_in[prio_of[k]][pos[prio_of[k]]++] = port[k];
+		ASSERT_OK(hx_raise(port[k]));
+	}
+	memset(pos, 0, sizeof(pos));
+	hx_log_reset();
+	hx_drain();
+	ASSERT_EQ(hx_log_len(), 64);
+	for (i = 0; i < 64; i++) {
+		evtchn_port_t p = hx_log_port(i);
+		unsigned int k;
+
+		for (k = 0; k < 64 && port[k] != p; k++)
+			;
+		ASSERT_LT(k, 64);
+		ASSERT_GE(prio_of[k], last_prio);	/* never a lower one first */
+		last_prio = prio_of[k];
+		ASSERT_EQ(p, raised_in[last_prio][pos[last_prio]++]);
+		ASSERT_EQ(hx_log_cpu(i), 1);
+	}
+	return true;
+}
+
+struct preempt {
+	evtchn_port_t urgent;
+	bool done;
+};
+
+static void raise_urgent(evtchn_port_t port, void *arg)
+{
+	struct preempt *pr = arg;
+
+	if (!pr->done) {
+		pr->done = true;
+		hx_raise(pr->urgent);
+	}
+}
+
+/* An event of higher priority raised mid-upcall goes next. */
+static bool test_priority_preempts_queue(void)
+{
+	static struct preempt pr;
+	evtchn_port_t port[10];
+	unsigned int i;
+
+	SETUP(1);
+	ASSERT_OK(hx_bind_many(HX_PEER, 10, port));
+	for (i = 0; i < 9; i++)
+		ASSERT_OK(hx_set_priority(port[i], EVTCHN_FIFO_PRIORITY_MIN));
+	ASSERT_OK(hx_set_priority(port[9], EVTCHN_FIFO_PRIORITY_MAX));
+	pr.urgent = port[9];
+	hx_set_hook(port[0], raise_urgent, &pr);
+	for (i = 0; i < 9; i++)
+		ASSERT_OK(hx_raise(port[i]));
+	hx_log_reset();
+	hx_drain();
+	ASSERT_EQ(hx_log_len(), 10);
+	ASSERT_EQ(hx_log_port(0), port[0]);
+	ASSERT_EQ(hx_log_port(1), port[9]);
+	for (i = 1; i < 9; i++)
+		ASSERT_EQ(hx_log_port(i + 1), port[i]);
+	return true;
+}
+
+/* 2,000 ports of one priority raised in random order: FIFO order. */
+static bool test_fifo_order_long_queue(void)
+{
+	static evtchn_port_t port[2000], order[2000];
+	unsigned int i, j;
+
+	SETUP(1);
+	ASSERT_OK(hx_bind_many(HX_PEER, 2000, port));
+	for (i = 0; i < 2000; i++)
+		order[i] = port[i];
+	for (i = 1999; i > 0; i--) {
+		j = hx_rand_below(i + 1);
+		swap(order[i], order[j]);
+	}
+	for (i = 0; i < 2000; i++)
+		ASSERT_OK(hx_raise(order[i]));
+	hx_log_reset();
+	hx_drain();
+	ASSERT_EQ(hx_log_len(), 2000);
+	for (i = 0; i < 2000; i++)
+		ASSERT_EQ(hx_log_port(i), order[i]);
+	return true;
+}
+
+/*
+ * XSA-332 follow-up: a PENDING port is unmasked by Xen (EVTCHNOP_unmask),
+ * never by clearing MASKED locally; Xen finds MASKED still set.
+ */
+static bool test_unmask_pending_goes_through_xen(void)
+{
+	unsigned long calls;
+	int p;
+
+	SETUP(2);
+	p = hx_bind_peer(0);
+	hx_mask(p);
+	ASSERT_OK(hx_raise(p));
+	ASSERT_EQ(word_of(p), FW(PENDING) | FW(MASKED));
+	calls = mx_unmask_calls(p);
+	hx_unmask(p);
+	ASSERT_EQ(mx_unmask_calls(p), calls + 1);
+	ASSERT_EQ(mx_stats()->unmask_already_clear, 0);
+	ASSERT_EQ(word_of(p) & FW(MASKED), 0);
+	hx_drain();
+	ASSERT_EQ(hx_port(p)->delivered, 1);
+	return true;
+}
+
+/* A quiet port is unmasked locally: no hypercall. */
+static bool test_unmask_quiet_is_local(void)
+{
+	unsigned long calls;
+	int p;
+
+	SETUP(1);
+	p = hx_bind_peer(0);
+	hx_mask(p);
+	calls = mx_stats()->calls[EVTCHNOP_unmask];
+	hx_unmask(p);
+	ASSERT_EQ(mx_stats()->calls[EVTCHNOP_unmask], calls);
+	ASSERT_EQ(word_of(p) & FW(MASKED), 0);
+	return true;
+}
+
+struct busy_unmask {
+	evtchn_port_t port;
+	bool returned;
+};
+
+static void *unmask_thread(void *arg)
+{
+	struct busy_unmask *b = arg;
+	unsigned long flags;
+
+	shim_set_cpu(0);
+	local_irq_save(flags);
+	evtchn_ops->unmask(b->port);
+	local_irq_restore(flags);
+	__atomic_store_n(&b->returned, true, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/*
+ * While Xen holds BUSY on a word, the guest must not clear MASKED itself:
+ * it waits, or lets Xen do it.  Either way the unmask completes and the
+ * next event is delivered.
+ */
+static bool test_busy_blocks_local_unmask(void)
+{
+	static struct busy_unmask b;
+	struct timespec ts = { .tv_nsec = 20 * 1000 * 1000 };
+	pthread_t t;
+	int p;
+
+	SETUP(1);
+	p = hx_bind_peer(0);
+	hx_mask(p);
+	b.port = p;
+	mx_hold_busy(p);
+	ASSERT_OK(pthread_create(&t, NULL, unmask_thread, &b));
+	nanosleep(&ts, NULL);
+	if (!__atomic_load_n(&b.returned, __ATOMIC_SEQ_CST))
+		ASSERT_TRUE(word_of(p) & FW(MASKED));	/* still waiting */
+	mx_release_busy(p);
+	pthread_join(t, NULL);
+	hx_port(p)->masked = false;
+	ASSERT_EQ(mx_stats()->cleared_under_busy, 0);
+	ASSERT_EQ(word_of(p) & (FW(MASKED) | FW(BUSY)), 0);
+	ASSERT_OK(hx_raise(p));
+	hx_drain();
+	ASSERT_EQ(hx_port(p)->delivered, 1);
+	return true;
+}
+
+/* Xen's contended-link path (BUSY set, retried) keeps order and delivery. */
+static bool test_busy_link_path(void)
+{
+	evtchn_port_t port[50];
+	unsigned int i;
+
+	SETUP(1);
+	ASSERT_OK(hx_bind_many(HX_PEER, 50, port));
+	for (i = 0; i < 50; i++) {
+		if (i % 2)
+			mx_force_link_contention(1);
+		ASSERT_OK(hx_raise(port[i]));
+	}
+	ASSERT_GE(mx_stats()->busy_set, 24);
+	hx_log_reset();
+	hx_drain();
+	ASSERT_EQ(hx_log_len(), 50);
+	for (i = 0; i < 50; i++)
+		ASSERT_EQ(hx_log_port(i), port[i]);
+	return true;
+}
+
+/* The event array grows page by page as ports are set up. */
+static bool test_array_grows_on_demand(void)
+{
+	unsigned int pages;
+
+	SETUP(1);
+	pages = mx_fifo_pages();
+	ASSERT_LE(pages, 1);
+	ASSERT_OK(hx_bind_many(HX_IPI, 5000, NULL));
+	ASSERT_EQ(mx_fifo_pages(), 5);		/* ports 1..5000 */
+	ASSERT_EQ(evtchn_ops->nr_channels(), 5 * 1024);
+	ASSERT_EQ(shim_pages_live(), 5 + 1);	/* + the control block */
+	return true;
+}
+
+/* Xen refuses a page: the bind fails cleanly, a retry succeeds. */
+static bool test_expand_failure_and_retry(void)
+{
+	unsigned long allocated;
+	int p;
+
+	SETUP(1);
+	ASSERT_OK(hx_bind_many(HX_IPI, 1023, NULL));
+	mx_fail_op(EVTCHNOP_expand_array, -ENOMEM, 0);
+	p = hx_bind_ipi(0);			/* port 1024: page 2 */
+	ASSERT_ERR(p, -ENOMEM);
+	ASSERT_EQ(mx_fifo_pages(), 1);
+	ASSERT_EQ(shim_nr_messages(LOGLEVEL_ERR), 1);
+	allocated = shim_pages_allocated();
+	p = hx_bind_ipi(0);
+	ASSERT_EQ(p, 1024);
+	ASSERT_EQ(shim_pages_allocated(), allocated);	/* the spare page */
+	ASSERT_OK(hx_raise(p));
+	hx_drain();
+	ASSERT_EQ(hx_port(p)->delivered, 1);
+	hx_allow_warnings();
+	return true;
+}
+
+/* No memory for a page: -ENOMEM, and nothing half done. */
+static bool test_page_alloc_failure(void)
+{
+	int p;
+
+	SETUP(1);
+	ASSERT_OK(hx_bind_many(HX_IPI, 1023, NULL));
+	shim_fail_page_alloc(0);
+	p = hx_bind_ipi(0);
+	ASSERT_ERR(p, -ENOMEM);
+	ASSERT_EQ(mx_ports_in_use(), 1023);
+	ASSERT_EQ(hx_bind_ipi(0), 1024);
+	hx_allow_warnings();
+	return true;
+}
+
+/* A Xen without FIFO: the probe says -ENOSYS, 2-level works, no leak. */
+static bool test_probe_falls_back(void)
+{
+	struct hx_opts o = { .abi = HX_FIFO, .nr_cpus = 2, .no_fifo = true };
+	int p;
+
+	ASSERT_ERR(hx_setup(&o), -ENOSYS);
+	ASSERT_EQ(hx_abi(), HX_2L);
+	ASSERT_EQ(shim_pages_live(), 0);
+	p = hx_bind_peer(1);
+	ASSERT_OK(hx_raise(p));
+	hx_drain();
+	ASSERT_EQ(hx_port(p)->per_cpu[1], 1);
+	return true;
+}
+
+/* The probe fails for lack of memory: the domain stays on 2-level. */
+static bool test_probe_out_of_memory(void)
+{
+	struct hx_opts o = { .abi = HX_FIFO, .nr_cpus = 1 };
+
+	shim_fail_page_alloc(1);		/* the control block */
+	ASSERT_ERR(hx_setup(&o), -ENOMEM);
+	ASSERT_EQ(mx_abi(), MX_ABI_2L);
+	ASSERT_EQ(shim_pages_live(), 0);
+	return true;
+}
+
+/*
+ * After a resume, a CPU registers its control block again as it comes up;
+ * when Xen refuses, the CPU does not come up, and a second try works.
+ */
+static bool test_percpu_init_failure(void)
+{
+	int p;
+
+	SETUP(2);
+	/* The boot CPU's registration in resume goes through, CPU 1's not. */
+	mx_fail_op(EVTCHNOP_init_control, -ENOMEM, 1);
+	ASSERT_ERR(hx_resume(), -ENOMEM);
+	ASSERT_FALSE(cpu_online(1));
+	ASSERT_OK(hx_cpu_up(1));
+	p = hx_bind_peer(1);
+	ASSERT_OK(hx_raise(p));
+	hx_drain();
+	ASSERT_EQ(hx_port(p)->per_cpu[1], 1);
+	return true;
+}
+
+/*
+ * Bug #13 on FIFO, with the ports still bound to the dying CPU (an IPI
+ * cannot move): the events wait on its queues, at most one warning, and
+ * are delivered when it is back.
+ */
+static bool test_dead_cpu_keeps_bound_events(void)
+{
+	int ipi;
+
+	SETUP(2);
+	ipi = hx_bind_ipi(1);
+	ASSERT_OK(hx_raise(ipi));
+	ASSERT_OK(hx_cpu_down_keep_ports(1));
+	ASSERT_LE(shim_nr_warnings(), 1);
+	hx_drain();
+	ASSERT_EQ(hx_port(ipi)->delivered, 0);
+	ASSERT_OK(hx_cpu_up(1));
+	hx_drain();
+	ASSERT_EQ(hx_port(ipi)->per_cpu[1], 1);
+	hx_allow_warnings();
+	return true;
+}
+
+/* A closed port still queued is skipped, and its number comes back. */
+static bool test_close_while_queued(void)
+{
+	int p, q;
+
+	SETUP(2);
+	p = hx_bind_peer(1);
+	q = hx_bind_peer(1);
+	ASSERT_OK(hx_raise(p));
+	ASSERT_OK(hx_raise(q));
+	ASSERT_OK(hx_close(p));			/* still LINKED on CPU 1 */
+	hx_drain();
+	ASSERT_EQ(hx_port(q)->delivered, 1);
+	ASSERT_EQ(hx_total_stray(), 0);
+	ASSERT_EQ(word_of(p) & FW(LINKED), 0);
+	ASSERT_EQ(hx_bind_peer(0), p);
+	return true;
+}
+
+#define FIFO_TESTS							\
+	TEST_ABI(priority_then_fifo_order, A_FIFO),			\
+	TEST_ABI(priority_preempts_queue, A_FIFO),			\
+	TEST_ABI(fifo_order_long_queue, A_FIFO),			\
+	TEST_ABI(unmask_pending_goes_through_xen, A_FIFO),		\
+	TEST_ABI(unmask_quiet_is_local, A_FIFO),			\
+	TEST_ABI(busy_blocks_local_unmask, A_FIFO),			\
+	TEST_ABI(busy_link_path, A_FIFO),				\
+	TEST_ABI(array_grows_on_demand, A_FIFO),			\
+	TEST_ABI(expand_failure_and_retry, A_FIFO),			\
+	TEST_ABI(page_alloc_failure, A_FIFO),				\
+	TEST_ABI(probe_falls_back, A_FIFO),				\
+	TEST_ABI(probe_out_of_memory, A_FIFO),				\
+	TEST_ABI(percpu_init_failure, A_FIFO),				\
+	TEST_ABI(dead_cpu_keeps_bound_events, A_FIFO),			\
+	TEST_ABI(close_while_queued, A_FIFO),
