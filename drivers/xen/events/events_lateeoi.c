@@ -183,8 +183,14 @@ static void xevt_lateeoi(struct xevt_irq *xi, bool spurious)
 
 	if (delay) {
 		due = get_jiffies_64() + delay;
+		/*
+		 * Any CPU's queue will do: the caller may be preemptible
+		 * (xen_irq_lateeoi() from process context), and being moved
+		 * right after choosing only means another CPU's worker runs
+		 * the EOI.
+		 */
 		if (!xi->eoi_due)
-			xi->eoi_cpu = smp_processor_id();
+			xi->eoi_cpu = raw_smp_processor_id();
 		/* Never shorten a delay the upcall bound already imposed. */
 		if (!xi->eoi_due || time_after64(due, xi->eoi_due))
 			xi->eoi_due = due;
