@@ -166,7 +166,10 @@ static inline void evtchn_op_remove(evtchn_port_t port, unsigned int cpu)
 	evtchn_ops->remove(port, cpu);
 }
 
-/* No priorities in this ABI: -EOPNOTSUPP, as Xen's 2-level answer. */
+/*
+ * No priorities in this ABI: -EOPNOTSUPP, without asking Xen (whose own
+ * answer on 2-level is -ENOSYS; callers only test for failure).
+ */
 static inline int evtchn_op_set_priority(evtchn_port_t port,
 					 unsigned int priority)
 {
