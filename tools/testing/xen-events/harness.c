@@ -196,6 +196,26 @@ static void mask_all(void)
 		evtchn_ops->mask(port);
 }
 
+/*
+ * The same end state as mask_all(), for the fuzzer's restart between
+ * inputs: on 3-level, L3 words whose 64 ports Xen sees masked already
+ * are skipped (the backend's resume masked nearly all of them), which
+ * saves 262,143 calls per input.
+ */
+static void mask_all_quick(void)
+{
+	unsigned int port, n = evtchn_ops->nr_channels();
+
+	for (port = 1; port < n; port++) {
+		if (hx.abi == HX_3L && port % MX_3L_W == 0 &&
+		    mx_3l_word_masked(port)) {
+			port += MX_3L_W - 1;
+			continue;
+		}
+		evtchn_ops->mask(port);
+	}
+}
+
 int hx_setup(const struct hx_opts *opts)
 {
 	struct mx_config mc = {
@@ -1144,7 +1164,7 @@ int hx_restart(enum hx_abi abi)
 		local_irq_restore(flags);
 	}
 	probed_once[abi] = true;
-	mask_all();
+	mask_all_quick();
 	for (cpu = 1; cpu < hx.nr_cpus; cpu++) {
 		rc = hx_cpu_up(cpu);
 		if (rc)

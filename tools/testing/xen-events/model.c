@@ -1780,6 +1780,12 @@ bool mx_3l_masked(evtchn_port_t port)
 	       l3_test(dom.l3_mask, port);
 }
 
+bool mx_3l_word_masked(evtchn_port_t port)
+{
+	return dom.abi == MX_ABI_3L && port < MX_3L_PORTS &&
+	       !~__atomic_load_n(L3_WORD(dom.l3_mask, port), __ATOMIC_SEQ_CST);
+}
+
 unsigned int mx_3l_pages(void)
 {
 	void *seen[MX_MAX_VCPUS];

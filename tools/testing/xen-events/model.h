@@ -146,6 +146,8 @@ xen_ulong_t *mx_3l_sel2(unsigned int vcpu);
 /* 3-level: L3 bits as Xen sees them (false when not on 3-level). */
 bool mx_3l_pending(evtchn_port_t port);
 bool mx_3l_masked(evtchn_port_t port);
+/* 3-level: every port of @port's L3 word is masked. */
+bool mx_3l_word_masked(evtchn_port_t port);
 /* 3-level: distinct guest pages Xen maps (L3 bitmaps and L2 pages). */
 unsigned int mx_3l_pages(void);
 
