@@ -102,8 +102,10 @@ static struct mx_domain {
 	xen_ulong_t *l3_sel2[MX_MAX_VCPUS];
 	struct mx_stats stats;
 	/* steering */
-	int fail_cmd, fail_err;
-	unsigned int fail_skip;
+	struct mx_failure {
+		int cmd, sub, err;	/* sub: EVTCHN_3L_*, or -1 for any */
+		unsigned int skip;
+	} fail[4];
 	unsigned int chaos;
 	u64 chaos_seed;
 	mx_hook_fn hook;
@@ -1261,7 +1263,7 @@ static int l3_query(struct evtchn_3level *op)
 	if (!l3_allowed())
 		return -EPERM;
 	op->u.query.nr_channels = MX_3L_PORTS;
-	op->u.query.bitmap_pages = MX_3L_MAP_PAGES;
+	op->u.query.bitmap_pages = MX_3L_MAP_PAGES + dom.cfg.l3_odd_geometry;
 	op->u.query.l2_bytes = MX_3L_SEL_BYTES;
 	op->u.query.flags = 0;
 	return 0;
@@ -1398,19 +1400,26 @@ static int op_3level(struct evtchn_3level *op)
 	}
 }
 
-static bool fail_injected(int cmd, int *err)
+static bool fail_injected(int cmd, void *arg, int *err)
 {
 	bool hit = false;
+	unsigned int i;
 
 	pthread_mutex_lock(&dom.lock);
-	if (dom.fail_err && dom.fail_cmd == cmd) {
-		if (dom.fail_skip) {
-			dom.fail_skip--;
-		} else {
-			*err = dom.fail_err;
-			dom.fail_err = 0;
-			hit = true;
+	for (i = 0; i < ARRAY_SIZE(dom.fail) && !hit; i++) {
+		struct mx_failure *f = &dom.fail[i];
+
+		if (!f->err || f->cmd != cmd ||
+		    (cmd == EVTCHNOP_3level && f->sub >= 0 &&
+		     ((struct evtchn_3level *)arg)->cmd != (u32)f->sub))
+			continue;
+		if (f->skip) {
+			f->skip--;
+			continue;
 		}
+		*err = f->err;
+		f->err = 0;
+		hit = true;
 	}
 	pthread_mutex_unlock(&dom.lock);
 	return hit;
@@ -1432,7 +1441,7 @@ int model_guest_event_channel_op(unsigned int xen_vcpu, int cmd, void *arg)
 		stat_inc(&dom.stats.calls[cmd]);
 	if (!arg)
 		return -EFAULT;
-	if (fail_injected(cmd, &err))
+	if (fail_injected(cmd, arg, &err))
 		return err;
 
 	switch (cmd) {
@@ -1670,6 +1679,38 @@ unsigned long mx_peer_received(evtchn_port_t local)
 	return n;
 }
 
+int mx_raise(evtchn_port_t port)
+{
+	struct mx_port *p;
+	int rc = 0;
+
+	if (port >= MX_MAX_PORTS)
+		return -EINVAL;
+	p = P(port);
+	port_read_lock(p);
+	switch (p->state) {
+	case MX_INTERDOMAIN:
+	case MX_IPI:
+	case MX_VIRQ:
+		raise_port(port);
+		break;
+	default:
+		rc = -EINVAL;
+		break;
+	}
+	port_read_unlock(p);
+	return rc;
+}
+
+unsigned int mx_port_limit(void)
+{
+	unsigned int n = abi_max_ports();
+
+	if (dom.cfg.max_evtchn_port && dom.cfg.max_evtchn_port < n - 1)
+		n = dom.cfg.max_evtchn_port + 1;
+	return n;
+}
+
 int mx_raise_virq(unsigned int vcpu, unsigned int virq)
 {
 	evtchn_port_t port;
@@ -1842,9 +1883,29 @@ int mx_fifo_queue_len(unsigned int vcpu, unsigned int prio)
 void mx_fail_op(int cmd, int err, unsigned int skip)
 {
 	pthread_mutex_lock(&dom.lock);
-	dom.fail_cmd = cmd;
-	dom.fail_err = err;
-	dom.fail_skip = skip;
+	memset(dom.fail, 0, sizeof(dom.fail));
+	dom.fail[0] = (struct mx_failure){ cmd, -1, err, skip };
+	pthread_mutex_unlock(&dom.lock);
+}
+
+void mx_fail_op_add(int cmd, int sub, int err, unsigned int skip)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&dom.lock);
+	for (i = 0; i < ARRAY_SIZE(dom.fail); i++) {
+		if (!dom.fail[i].err) {
+			dom.fail[i] = (struct mx_failure){ cmd, sub, err, skip };
+			break;
+		}
+	}
+	pthread_mutex_unlock(&dom.lock);
+}
+
+void mx_set_no_3l(bool no_3l)
+{
+	pthread_mutex_lock(&dom.lock);
+	dom.cfg.no_3l = no_3l;
 	pthread_mutex_unlock(&dom.lock);
 }
 

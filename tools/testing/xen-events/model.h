@@ -24,7 +24,7 @@
 #define MX_FIFO_MAX_PAGES	(MX_FIFO_PORTS / MX_FIFO_PAGE_WORDS)
 /* 3-level: W bits per xen_ulong_t, W * W * W ports, two L3 bitmaps. */
 #define MX_3L_W			((unsigned int)(sizeof(xen_ulong_t) * 8))
-#define MX_3L_PORTS		EVTCHN_3L_NR_CHANNELS
+#define MX_3L_PORTS		((unsigned int)EVTCHN_3L_NR_CHANNELS)
 #define MX_3L_PAGE_WORDS	((unsigned int)(XEN_PAGE_SIZE / sizeof(xen_ulong_t)))
 #define MX_3L_MAP_PAGES		(MX_3L_PORTS / MX_3L_W / MX_3L_PAGE_WORDS)
 #define MX_3L_SEL_BYTES		(MX_3L_W * (unsigned int)sizeof(xen_ulong_t))
@@ -58,6 +58,8 @@ struct mx_config {
 	bool no_fifo;			/* Xen < 4.4: FIFO ops give -ENOSYS */
 	bool no_3l;			/* stock Xen: EVTCHNOP_3level -ENOSYS */
 	bool domu;			/* not the hardware domain */
+	/* 3-level QUERY reports a geometry no kernel was built for. */
+	bool l3_odd_geometry;
 };
 
 /* Counters the tests read. */
@@ -126,6 +128,10 @@ int mx_peer_close(evtchn_port_t local);
 unsigned long mx_peer_received(evtchn_port_t local);
 /* Xen raises @virq for @vcpu (global VIRQs: the vCPU is ignored). */
 int mx_raise_virq(unsigned int vcpu, unsigned int virq);
+/* @port's event happens as its far end would make it (any bound kind). */
+int mx_raise(evtchn_port_t port);
+/* Ports the domain may use now: the ABI's, capped by max_evtchn_port. */
+unsigned int mx_port_limit(void);
 
 /* ---- Inspection -------------------------------------------------------- */
 
@@ -155,6 +161,10 @@ unsigned int mx_3l_pages(void);
 
 /* The next (skip+1)-th hypercall @cmd fails with @err, doing nothing. */
 void mx_fail_op(int cmd, int err, unsigned int skip);
+/* One more such failure (up to four armed); @sub: EVTCHN_3L_* or -1. */
+void mx_fail_op_add(int cmd, int sub, int err, unsigned int skip);
+/* The domain (e.g. after a resume elsewhere) has no 3-level ABI. */
+void mx_set_no_3l(bool no_3l);
 /* Yield at model interleaving points with probability permille/1000. */
 void mx_set_chaos(unsigned int permille, u64 seed);
 void mx_set_hook(mx_hook_fn fn, void *arg);
