@@ -2294,7 +2294,7 @@ static bool run_one(const struct test *t, u64 test_seed, char *why,
 		setvbuf(stdout, NULL, _IONBF, 0);
 		seed = test_seed;
 		alarm(t->timeout ? t->timeout : 60);
-		fprintf(stderr, "# 3l/%s seed %llu\n", t->name,
+		fprintf(stderr, "# 3level/%s seed %llu\n", t->name,
 			(unsigned long long)test_seed);
 		ok = t->fn();
 		if (!core_finish())
@@ -2414,7 +2414,7 @@ int main(int argc, char **argv)
 		FILE *out;
 		bool ok;
 
-		snprintf(name, sizeof(name), "3l/%s", t->name);
+		snprintf(name, sizeof(name), "3level/%s", t->name);
 		if (filter && !strstr(name, filter))
 			continue;
 		if (list) {
