@@ -20,7 +20,9 @@
 #include "harness.h"
 
 #define FZ_CPUS		3
-#define FZ_MAX_PORTS	2048
+/* Ports an input may bind: 3-level gets past L1 bit 0 (4,096 ports). */
+#define FZ_MAX_PORTS	8192
+#define FZ_PORTS	(hx_abi() == HX_3L ? FZ_MAX_PORTS : 2048U)
 
 struct fz {
 	const u8 *data;
@@ -55,7 +57,7 @@ static evtchn_port_t pick_port(struct fz *f, unsigned int *idx)
 
 static void add_port(struct fz *f, int port)
 {
-	if (port > 0 && f->nr < FZ_MAX_PORTS)
+	if (port > 0 && f->nr < FZ_PORTS)
 		f->port[f->nr++] = port;
 }
 
@@ -237,8 +239,13 @@ static void run_op(struct fz *f, u8 op)
 		mx_force_link_contention(next_byte(f) % 5);
 		break;
 	case 19:
-		/* A block of ports, to grow the FIFO event array. */
-		for (i = next_byte(f) % 200; i && f->nr < FZ_MAX_PORTS; i--)
+		/*
+		 * A block of ports, to grow the FIFO event array, or on
+		 * 3-level to reach the L1 bits above 0 (up to 8,160 at once).
+		 */
+		i = next_byte(f);
+		for (i = hx_abi() == HX_3L ? i * 32 : i % 200;
+		     i && f->nr < FZ_PORTS; i--)
 			add_port(f, hx_bind_peer(i % FZ_CPUS));
 		break;
 	}
