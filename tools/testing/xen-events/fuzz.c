@@ -21,7 +21,7 @@
 
 #define FZ_CPUS		3
 /* Ports an input may bind: 3-level gets past L1 bit 0 (4,096 ports). */
-#define FZ_MAX_PORTS	8192
+#define FZ_MAX_PORTS	5120
 #define FZ_PORTS	(hx_abi() == HX_3L ? FZ_MAX_PORTS : 2048U)
 
 struct fz {
@@ -241,10 +241,10 @@ static void run_op(struct fz *f, u8 op)
 	case 19:
 		/*
 		 * A block of ports, to grow the FIFO event array, or on
-		 * 3-level to reach the L1 bits above 0 (up to 8,160 at once).
+		 * 3-level to reach L1 bit 1 (up to 5,100 at once).
 		 */
 		i = next_byte(f);
-		for (i = hx_abi() == HX_3L ? i * 32 : i % 200;
+		for (i = hx_abi() == HX_3L ? i * 20 : i % 200;
 		     i && f->nr < FZ_PORTS; i--)
 			add_port(f, hx_bind_peer(i % FZ_CPUS));
 		break;

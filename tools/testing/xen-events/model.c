@@ -1232,6 +1232,7 @@ static void reset_domain_locked(void)
 		memset(v->virq_port, 0, sizeof(v->virq_port));
 	}
 	dom.nr_pages = 0;
+	dom.port_hwm = 0;	/* every port is free: scans stop early */
 	pthread_rwlock_wrlock(&dom.abi_lock);
 	l3_unmap_locked();
 	dom.abi = MX_ABI_2L;
