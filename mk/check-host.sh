@@ -28,8 +28,9 @@ if [ ! -f "$build/linux/include/xen/interface/event_channel.h" ] &&
 		echo "host: could not lay out the tree, see $out/host-tree.log" >&2
 fi
 
-# Both backends the harness exists for must be there.
-for b in 2l fifo; do
+# The three backends the harness exists for must be there: a missing one
+# is a failed test, not a silent gap.
+for b in 2l fifo 3l; do
 	if [ -f "$repo/drivers/xen/events/events_$b.c" ]; then
 		result "ok host $b backend present"
 	else
@@ -50,6 +51,14 @@ run_tests() {
 	[ -f "$log.lines" ] && awk '!seen[$0]++' "$log.lines" >>"$res"
 	grep -E '^(not ok|# backend)' "$log"
 	tail -n 1 "$log"
+	# Every backend present in the tree must also be in the program.
+	for b in $backends; do
+		if grep -q "^# backend $b: built" "$log"; then
+			result "ok host $name run the $b backend"
+		else
+			result "not ok host $name run the $b backend # not built into $bin"
+		fi
+	done
 	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 		result "not ok host $name finished # timed out, see $log"
 	elif ! tail -n 1 "$log" | grep -qE '^[0-9]+ passed, [0-9]+ failed$'; then
@@ -61,24 +70,30 @@ echo "host: building the harness in $obj"
 if make -C "$harness" BUILD="$build" O="$obj" test-build \
 	>"$out/host-build.log" 2>&1; then
 	result "ok host build test program"
-	run_tests "tests" "$obj/xen-events-test" "$out/host-test.log"
+	backends="2l fifo 3l" run_tests "tests" "$obj/xen-events-test" \
+		"$out/host-test.log"
 else
 	tail -n 20 "$out/host-build.log"
 	result "not ok host build test program # see $out/host-build.log"
 fi
 
-# The 3-level ABI's program (its own model), when its sources are there.
-if [ -f "$repo/drivers/xen/events/events_3l.c" ] &&
-   [ -f "$harness/tests_3l.c" ] && [ -f "$harness/model_3l.c" ]; then
-	if make -C "$harness" BUILD="$build" O="$obj" test3-build \
-		>"$out/host-build-3l.log" 2>&1; then
-		result "ok host build 3-level test program"
-		run_tests "3-level tests" "$obj/xen-events-3l-test" \
-			"$out/host-test-3l.log"
-	else
-		tail -n 20 "$out/host-build-3l.log"
-		result "not ok host build 3-level test program # see $out/host-build-3l.log"
-	fi
+# The 3-level ABI's own tests (registration, fallback, query, carry-over;
+# model_3l.c): their sources must be there, like the backend's.
+missing=
+for f in "$repo/drivers/xen/events/events_3l.c" "$harness/tests_3l.c" \
+	 "$harness/model_3l.c"; do
+	[ -f "$f" ] || missing="$missing ${f#"$repo"/}"
+done
+if [ -n "$missing" ]; then
+	result "not ok host build 3-level test program # missing:$missing"
+elif make -C "$harness" BUILD="$build" O="$obj" test3-build \
+	>"$out/host-build-3l.log" 2>&1; then
+	result "ok host build 3-level test program"
+	backends= run_tests "3-level tests" "$obj/xen-events-3l-test" \
+		"$out/host-test-3l.log"
+else
+	tail -n 20 "$out/host-build-3l.log"
+	result "not ok host build 3-level test program # see $out/host-build-3l.log"
 fi
 
 # A short fuzz run; make fuzz-host runs a long one.

@@ -69,6 +69,6 @@ for pending in 1 64; do
 	done
 done
 echo
-echo "max bound: 2l 4,095 ports, fifo 131,071 (port 0 is never bound);"
+echo "max bound: 2l 4,095 ports, fifo 131,071, 3l 262,143 (port 0 is never bound);"
 echo "2l's \"4,096 bound\" column is its maximum, 4,095."
 echo "callgrind outputs: $out"

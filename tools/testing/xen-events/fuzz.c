@@ -4,8 +4,9 @@
  * backends, against the model hypervisor, single-threaded so that every
  * input replays exactly.
  *
- * Byte 0 picks the ABI; then each operation is one byte of opcode and up
- * to three bytes of arguments.  Every input starts in a new domain (as
+ * Byte 0 picks the ABI (odd: FIFO; else bit 1 set: 3-level; else
+ * 2-level); then each operation is one byte of opcode and up to three
+ * bytes of arguments.  Every input starts in a new domain (as
  * after a resume).  After the input everything is drained and the
  * harness invariants are checked; any violation aborts, which libFuzzer
  * records as a crash.  Inputs that used a hostile operation are only held
@@ -19,7 +20,9 @@
 #include "harness.h"
 
 #define FZ_CPUS		3
-#define FZ_MAX_PORTS	2048
+/* Ports an input may bind: 3-level gets past L1 bit 0 (4,096 ports). */
+#define FZ_MAX_PORTS	5120
+#define FZ_PORTS	(hx_abi() == HX_3L ? FZ_MAX_PORTS : 2048U)
 
 struct fz {
 	const u8 *data;
@@ -54,7 +57,7 @@ static evtchn_port_t pick_port(struct fz *f, unsigned int *idx)
 
 static void add_port(struct fz *f, int port)
 {
-	if (port > 0 && f->nr < FZ_MAX_PORTS)
+	if (port > 0 && f->nr < FZ_PORTS)
 		f->port[f->nr++] = port;
 }
 
@@ -94,6 +97,26 @@ static void hostile(struct fz *f)
 		default:
 			mx_evil_fifo_word_or(val % (mx_fifo_pages() * 1024 ?: 1),
 					     (event_word_t)what << 24);
+			break;
+		}
+	} else if (hx_abi() == HX_3L) {
+		evtchn_port_t port = val % MX_3L_PORTS;
+
+		switch (what % 4) {
+		case 0:
+			mx_evil_3l_pending(cpu, port);
+			break;
+		case 1:
+			mx_evil_3l_l1(cpu, (xen_ulong_t)val << (what % 40));
+			break;
+		case 2:
+			mx_evil_3l_l2(cpu, what / 4 % MX_3L_W,
+				      (xen_ulong_t)val << (what % 40));
+			break;
+		default:
+			/* Unmasked too: only the guest's routing is left. */
+			mx_evil_3l_unmask(port);
+			mx_evil_3l_pending(cpu, port);
 			break;
 		}
 	} else {
@@ -216,8 +239,13 @@ static void run_op(struct fz *f, u8 op)
 		mx_force_link_contention(next_byte(f) % 5);
 		break;
 	case 19:
-		/* A block of ports, to grow the FIFO event array. */
-		for (i = next_byte(f) % 200; i && f->nr < FZ_MAX_PORTS; i--)
+		/*
+		 * A block of ports, to grow the FIFO event array, or on
+		 * 3-level to reach L1 bit 1 (up to 5,100 at once).
+		 */
+		i = next_byte(f);
+		for (i = hx_abi() == HX_3L ? i * 20 : i % 200;
+		     i && f->nr < FZ_PORTS; i--)
 			add_port(f, hx_bind_peer(i % FZ_CPUS));
 		break;
 	}
@@ -243,7 +271,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t len)
 
 	if (!len)
 		return 0;
-	abi = data[0] & 1 ? HX_FIFO : HX_2L;
+	abi = data[0] & 1 ? HX_FIFO : data[0] & 2 ? HX_3L : HX_2L;
 	if (!hx_abi_built(abi))
 		return 0;
 	memset(&f, 0, sizeof(f));

@@ -31,6 +31,8 @@ struct hx_opts {
 	bool permute_vcpus;		/* Xen vCPU ids != Linux CPU numbers */
 	bool hvm;			/* an HVM guest (2-level unmask path) */
 	bool no_fifo;			/* the model is a Xen without FIFO */
+	bool no_3l;			/* ... without the 3-level ABI (stock) */
+	bool domu;			/* not the hardware domain */
 	unsigned int max_evtchn_port;	/* the model's cap (0: none) */
 };
 

@@ -255,9 +255,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < HX_NR_ABIS; i++)
 		if (!list)
 			printf("# backend %s: %s\n", hx_abi_name[i],
-			       hx_abi_built(i) ? "built" : i == HX_3L ?
-			       "not in this program (xen-events-3l-test)" :
-			       "not built");
+			       hx_abi_built(i) ? "built" : "not built");
 
 	for (i = 0; i < ARRAY_SIZE(tests); i++) {
 		const struct hx_test *t = &tests[i];

@@ -4,7 +4,12 @@
  *
  * Locking, outermost first:
  *   dom.lock (mutex)   port allocation, close, binding, init_control,
- *                      expand_array, reset
+ *                      expand_array, reset, the 3-level registrations
+ *   dom.abi_lock (rw)  held shared by every path that raises or unmasks
+ *                      without dom.lock (raise_port, EVTCHNOP_unmask),
+ *                      exclusive by what switches the ABI or maps 3-level
+ *                      pages (init_control's switch, EVTCHN_3L_REGISTER_*,
+ *                      reset): those are atomic with respect to delivery
  *   port->lock         a reader/writer spin lock per port; raising an event
  *                      holds it shared, rebinding/closing exclusive.  No
  *                      path holds two port locks at once except close of a
@@ -61,6 +66,11 @@ struct mx_vcpu {
 	u32 virq_port[MX_NR_VIRQS];
 };
 
+/* Port @port's word and bit in an L3 bitmap (pages as Xen maps them). */
+#define L3_WORD(map, port) \
+	(&(map)[(port) / MX_3L_W / MX_3L_PAGE_WORDS][(port) / MX_3L_W % MX_3L_PAGE_WORDS])
+#define L3_BIT(port)	((xen_ulong_t)1 << ((port) % MX_3L_W))
+
 struct mx_peer_port {
 	u32 local;		/* our port bound to it, 0 if none */
 	bool offered;
@@ -71,6 +81,7 @@ struct mx_peer_port {
 
 static struct mx_domain {
 	pthread_mutex_t lock;
+	pthread_rwlock_t abi_lock;
 	struct mx_config cfg;
 	enum mx_abi abi;
 	struct shared_info *si;
@@ -85,10 +96,16 @@ static struct mx_domain {
 	unsigned int nr_pages;
 	struct mx_peer_port *peer;
 	unsigned int peer_next;
+	/* 3-level: the L3 bitmaps and each vCPU's L2, as Xen maps them. */
+	xen_ulong_t *l3_pending[MX_3L_MAP_PAGES];
+	xen_ulong_t *l3_mask[MX_3L_MAP_PAGES];
+	xen_ulong_t *l3_sel2[MX_MAX_VCPUS];
 	struct mx_stats stats;
 	/* steering */
-	int fail_cmd, fail_err;
-	unsigned int fail_skip;
+	struct mx_failure {
+		int cmd, sub, err;	/* sub: EVTCHN_3L_*, or -1 for any */
+		unsigned int skip;
+	} fail[4];
 	unsigned int chaos;
 	u64 chaos_seed;
 	mx_hook_fn hook;
@@ -232,7 +249,14 @@ static void stat_inc(unsigned long *c)
 
 static unsigned int abi_max_ports(void)
 {
-	return dom.abi == MX_ABI_FIFO ? MX_MAX_PORTS : MX_2L_PORTS;
+	switch (dom.abi) {
+	case MX_ABI_FIFO:
+		return MX_FIFO_PORTS;
+	case MX_ABI_3L:
+		return MX_3L_PORTS;
+	default:
+		return MX_2L_PORTS;
+	}
 }
 
 /* Xen's port_is_valid(): within what the domain's ABI can address. */
@@ -328,7 +352,7 @@ static event_word_t *fifo_word(evtchn_port_t port)
 	unsigned int n = __atomic_load_n(&dom.nr_pages, __ATOMIC_ACQUIRE);
 	unsigned int pg = port / MX_FIFO_PAGE_WORDS;
 
-	if (port >= MX_MAX_PORTS || pg >= n)
+	if (port >= MX_FIFO_PORTS || pg >= n)
 		return NULL;
 	return dom.page[pg] + port % MX_FIFO_PAGE_WORDS;
 }
@@ -554,6 +578,88 @@ static void fifo_unmask(struct mx_vcpu *v, evtchn_port_t port)
 		fifo_raise(v, port);
 }
 
+/* ---- 3-level (Documentation/xen/evtchn-3level-abi.rst) ---------------- */
+
+/* Bit @bit of a guest bitmap of xen_ulong_t words, with a locked RMW. */
+static bool g_test_and_set(xen_ulong_t *map, unsigned int bit)
+{
+	xen_ulong_t b = (xen_ulong_t)1 << (bit % MX_3L_W);
+
+	return __atomic_fetch_or(&map[bit / MX_3L_W], b, __ATOMIC_SEQ_CST) & b;
+}
+
+static bool l3_test(xen_ulong_t **map, evtchn_port_t port)
+{
+	return __atomic_load_n(L3_WORD(map, port), __ATOMIC_SEQ_CST) &
+	       L3_BIT(port);
+}
+
+static bool l3_test_and_set(xen_ulong_t **map, evtchn_port_t port)
+{
+	return __atomic_fetch_or(L3_WORD(map, port), L3_BIT(port),
+				 __ATOMIC_SEQ_CST) & L3_BIT(port);
+}
+
+static void l3_clear(xen_ulong_t **map, evtchn_port_t port)
+{
+	__atomic_fetch_and(L3_WORD(map, port), ~L3_BIT(port), __ATOMIC_SEQ_CST);
+}
+
+/*
+ * The second half of set_pending, for a port pending and not masked: its
+ * L2 bit on @v, then its L1 bit, then the upcall, each step only if the
+ * one before changed something.  Without an L2 the event stays latched in
+ * L3 for REGISTER_L2's rescan.
+ */
+static void l3_select(struct mx_vcpu *v, evtchn_port_t port)
+{
+	xen_ulong_t *l2 = __atomic_load_n(&dom.l3_sel2[v->id], __ATOMIC_ACQUIRE);
+
+	if (!l2) {
+		stat_inc(&dom.stats.no_l2);
+		return;
+	}
+	if (g_test_and_set(l2, port / MX_3L_W))
+		return;
+	chaos_point();
+	if (g_test_and_set(&v->vi->evtchn_pending_sel, port / (MX_3L_W * MX_3L_W)))
+		return;
+	mark_events_pending(v);
+}
+
+/* set_pending on 3-level: pending, then the mask test, then selection. */
+static void l3_raise(struct mx_vcpu *v, evtchn_port_t port)
+{
+	if (l3_test_and_set(dom.l3_pending, port))
+		return;
+	hook(MX_PT_3L_PENDING_SET, port);
+	if (l3_test(dom.l3_mask, port))
+		return;
+	l3_select(v, port);
+}
+
+/* EVTCHNOP_unmask: clear the mask; a pending port is selected again,
+ * whatever the mask bit was before (the guest may have cleared it). */
+static void l3_unmask(struct mx_vcpu *v, evtchn_port_t port)
+{
+	l3_clear(dom.l3_mask, port);
+	if (l3_test(dom.l3_pending, port))
+		l3_select(v, port);
+}
+
+/* Forget every 3-level mapping; dom.lock and abi_lock (write) held. */
+static void l3_unmap_locked(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < MX_3L_MAP_PAGES; i++) {
+		dom.l3_pending[i] = NULL;
+		dom.l3_mask[i] = NULL;
+	}
+	for (i = 0; i < MX_MAX_VCPUS; i++)
+		__atomic_store_n(&dom.l3_sel2[i], NULL, __ATOMIC_RELEASE);
+}
+
 /* ---- Generic port operations ------------------------------------------ */
 
 /* evtchn_port_set_pending(): with the port's lock held (shared). */
@@ -561,12 +667,22 @@ static void raise_port(evtchn_port_t port)
 {
 	struct mx_vcpu *v = &dom.vcpu[P(port)->vcpu];
 
-	if (dom.abi == MX_ABI_FIFO)
+	pthread_rwlock_rdlock(&dom.abi_lock);
+	switch (dom.abi) {
+	case MX_ABI_FIFO:
 		fifo_raise(v, port);
-	else
+		break;
+	case MX_ABI_3L:
+		l3_raise(v, port);
+		break;
+	default:
 		l2_raise(v, port);
+		break;
+	}
+	pthread_rwlock_unlock(&dom.abi_lock);
 }
 
+/* evtchn_free()'s clear of the pending state, for every ABI; dom.lock held. */
 static void clear_pending(evtchn_port_t port)
 {
 	if (dom.abi == MX_ABI_FIFO) {
@@ -574,6 +690,8 @@ static void clear_pending(evtchn_port_t port)
 
 		if (w)
 			__atomic_fetch_and(w, ~W_PENDING, __ATOMIC_SEQ_CST);
+	} else if (dom.abi == MX_ABI_3L) {
+		l3_clear(dom.l3_pending, port);
 	} else {
 		clear_bit(port, l2_pending());
 	}
@@ -941,11 +1059,15 @@ static int op_unmask(struct evtchn_unmask *u)
 	hook(MX_PT_UNMASK, u->port);
 	p = P(u->port);
 	port_read_lock(p);
+	pthread_rwlock_rdlock(&dom.abi_lock);
 	/* Free ports can be unmasked too; they just never get raised. */
 	if (dom.abi == MX_ABI_FIFO)
 		fifo_unmask(&dom.vcpu[p->vcpu], u->port);
+	else if (dom.abi == MX_ABI_3L)
+		l3_unmask(&dom.vcpu[p->vcpu], u->port);
 	else
 		l2_unmask(&dom.vcpu[p->vcpu], u->port);
+	pthread_rwlock_unlock(&dom.abi_lock);
 	port_read_unlock(p);
 	return 0;
 }
@@ -993,6 +1115,10 @@ static int op_init_control(struct evtchn_init_control *ic)
 	    (ic->offset & 7))
 		return -EINVAL;
 	pthread_mutex_lock(&dom.lock);
+	if (dom.abi == MX_ABI_3L) {
+		rc = -EBUSY;	/* 3-level must be reset first */
+		goto out;
+	}
 	v = &dom.vcpu[ic->vcpu];
 	pg = gfn_page(ic->control_gfn);
 	if (!pg || v->cb) {
@@ -1014,7 +1140,9 @@ static int op_init_control(struct evtchn_init_control *ic)
 			p->lastq = lastq_pack(p->vcpu, p->priority);
 			p->latched = test_bit(port, l2_pending());
 		}
+		pthread_rwlock_wrlock(&dom.abi_lock);
 		dom.abi = MX_ABI_FIFO;
+		pthread_rwlock_unlock(&dom.abi_lock);
 	}
 	v->cb = (struct evtchn_fifo_control_block *)((char *)pg + ic->offset);
 	for (i = 0; i < EVTCHN_FIFO_MAX_QUEUES; i++) {
@@ -1104,7 +1232,11 @@ static void reset_domain_locked(void)
 		memset(v->virq_port, 0, sizeof(v->virq_port));
 	}
 	dom.nr_pages = 0;
+	dom.port_hwm = 0;	/* every port is free: scans stop early */
+	pthread_rwlock_wrlock(&dom.abi_lock);
+	l3_unmap_locked();
 	dom.abi = MX_ABI_2L;
+	pthread_rwlock_unlock(&dom.abi_lock);
 	dom.free_hint = 1;
 }
 
@@ -1118,19 +1250,177 @@ static int op_reset(struct evtchn_reset *r)
 	return 0;
 }
 
-static bool fail_injected(int cmd, int *err)
+/* ---- EVTCHNOP_3level ---------------------------------------------------- */
+
+/* QUERY's rule: the hardware domain, or a domain sized beyond 2-level. */
+static bool l3_allowed(void)
 {
-	bool hit = false;
+	return !dom.cfg.domu || !dom.cfg.max_evtchn_port ||
+	       dom.cfg.max_evtchn_port >= MX_2L_PORTS;
+}
+
+static int l3_query(struct evtchn_3level *op)
+{
+	if (!l3_allowed())
+		return -EPERM;
+	op->u.query.nr_channels = MX_3L_PORTS;
+	op->u.query.bitmap_pages = MX_3L_MAP_PAGES + dom.cfg.l3_odd_geometry;
+	op->u.query.l2_bytes = MX_3L_SEL_BYTES;
+	op->u.query.flags = 0;
+	return 0;
+}
+
+/*
+ * Phase 1.  Errors in the document's order: -EPERM, the arguments
+ * (-EINVAL), -EBUSY on FIFO, -EEXIST, then the frames (-EINVAL, also for
+ * one given twice).  Then, atomically with respect to delivery, the pages
+ * are mapped, the 2-level state of ports 0 .. W*W-1 is moved over (its
+ * pending bits leave shared_info), and the domain is on 3-level.
+ */
+static int l3_register_bitmaps(struct evtchn_3level *op)
+{
+	struct evtchn_3level_bitmaps *bm = &op->u.bitmaps;
+	const unsigned int n = MX_3L_MAP_PAGES;
+	xen_ulong_t *pg[2 * MX_3L_MAP_PAGES];
+	unsigned int i, j;
+	int rc = 0;
+
+	if (!l3_allowed())
+		return -EPERM;
+	if (bm->nr_pages != n || bm->pad || op->vcpu)
+		return -EINVAL;
+	pthread_mutex_lock(&dom.lock);
+	if (dom.abi == MX_ABI_FIFO) {
+		rc = -EBUSY;
+		goto out;
+	}
+	if (dom.abi == MX_ABI_3L) {
+		rc = -EEXIST;
+		goto out;
+	}
+	for (i = 0; i < 2 * n; i++) {
+		pg[i] = gfn_page(i < n ? bm->pending_gfn[i] : bm->mask_gfn[i - n]);
+		for (j = 0; pg[i] && j < i; j++)
+			if (pg[j] == pg[i])
+				pg[i] = NULL;
+		if (!pg[i]) {
+			rc = -EINVAL;
+			goto out;
+		}
+	}
+
+	pthread_rwlock_wrlock(&dom.abi_lock);
+	for (i = 0; i < n; i++) {
+		dom.l3_pending[i] = pg[i];
+		dom.l3_mask[i] = pg[n + i];
+	}
+	/* Ports 0 .. W*W-1 are words 0 .. W-1 of every bitmap. */
+	for (i = 0; i < MX_2L_PORTS / MX_3L_W; i++) {
+		__atomic_store_n(&dom.l3_mask[0][i],
+				 __atomic_load_n(&dom.si->evtchn_mask[i],
+						 __ATOMIC_SEQ_CST),
+				 __ATOMIC_SEQ_CST);
+		__atomic_store_n(&dom.l3_pending[0][i],
+				 __atomic_exchange_n(&dom.si->evtchn_pending[i], 0,
+						     __ATOMIC_SEQ_CST),
+				 __ATOMIC_SEQ_CST);
+	}
+	dom.abi = MX_ABI_3L;
+	pthread_rwlock_unlock(&dom.abi_lock);
+out:
+	pthread_mutex_unlock(&dom.lock);
+	return rc;
+}
+
+/*
+ * Phase 2 for one vCPU: -EINVAL (no phase 1, offset, page end, pad),
+ * -ENOENT, -EEXIST, then the frame (-EINVAL).  Mapped atomically with
+ * delivery, then L3 is scanned once for this vCPU's pending, unmasked
+ * ports, which are selected (and the upcall raised).
+ */
+static int l3_register_l2(struct evtchn_3level *op)
+{
+	struct evtchn_3level_l2 *req = &op->u.l2;
+	struct mx_vcpu *v;
+	unsigned int port;
+	void *pg;
+	int rc = -EINVAL;
 
 	pthread_mutex_lock(&dom.lock);
-	if (dom.fail_err && dom.fail_cmd == cmd) {
-		if (dom.fail_skip) {
-			dom.fail_skip--;
-		} else {
-			*err = dom.fail_err;
-			dom.fail_err = 0;
-			hit = true;
+	if (dom.abi != MX_ABI_3L || req->pad ||
+	    req->offset % sizeof(xen_ulong_t) ||
+	    req->offset > XEN_PAGE_SIZE - MX_3L_SEL_BYTES)
+		goto out;
+	rc = -ENOENT;
+	if (op->vcpu >= dom.cfg.nr_vcpus)
+		goto out;
+	v = &dom.vcpu[op->vcpu];
+	rc = -EEXIST;
+	if (dom.l3_sel2[v->id])
+		goto out;
+	rc = -EINVAL;
+	pg = gfn_page(req->gfn);
+	if (!pg)
+		goto out;
+
+	pthread_rwlock_wrlock(&dom.abi_lock);
+	__atomic_store_n(&dom.l3_sel2[v->id],
+			 (xen_ulong_t *)((char *)pg + req->offset),
+			 __ATOMIC_RELEASE);
+	for (port = 1; port <= dom.port_hwm && port < MX_3L_PORTS; port++) {
+		struct mx_port *p = P(port);
+
+		if (p->state == MX_FREE || p->state == MX_RESERVED ||
+		    p->vcpu != v->id)
+			continue;
+		if (l3_test(dom.l3_pending, port) && !l3_test(dom.l3_mask, port))
+			l3_select(v, port);
+	}
+	pthread_rwlock_unlock(&dom.abi_lock);
+	rc = 0;
+out:
+	pthread_mutex_unlock(&dom.lock);
+	return rc;
+}
+
+static int op_3level(struct evtchn_3level *op)
+{
+	if (dom.cfg.no_3l)
+		return -ENOSYS;		/* stock Xen: an unknown sub-op */
+	if (op->cmd < ARRAY_SIZE(dom.stats.calls_3l))
+		stat_inc(&dom.stats.calls_3l[op->cmd]);
+	switch (op->cmd) {
+	case EVTCHN_3L_QUERY:
+		return l3_query(op);
+	case EVTCHN_3L_REGISTER_BITMAPS:
+		return l3_register_bitmaps(op);
+	case EVTCHN_3L_REGISTER_L2:
+		return l3_register_l2(op);
+	default:
+		return -EINVAL;
+	}
+}
+
+static bool fail_injected(int cmd, void *arg, int *err)
+{
+	bool hit = false;
+	unsigned int i;
+
+	pthread_mutex_lock(&dom.lock);
+	for (i = 0; i < ARRAY_SIZE(dom.fail) && !hit; i++) {
+		struct mx_failure *f = &dom.fail[i];
+
+		if (!f->err || f->cmd != cmd ||
+		    (cmd == EVTCHNOP_3level && f->sub >= 0 &&
+		     ((struct evtchn_3level *)arg)->cmd != (u32)f->sub))
+			continue;
+		if (f->skip) {
+			f->skip--;
+			continue;
 		}
+		*err = f->err;
+		f->err = 0;
+		hit = true;
 	}
 	pthread_mutex_unlock(&dom.lock);
 	return hit;
@@ -1152,7 +1442,7 @@ int model_guest_event_channel_op(unsigned int xen_vcpu, int cmd, void *arg)
 		stat_inc(&dom.stats.calls[cmd]);
 	if (!arg)
 		return -EFAULT;
-	if (fail_injected(cmd, &err))
+	if (fail_injected(cmd, arg, &err))
 		return err;
 
 	switch (cmd) {
@@ -1182,6 +1472,8 @@ int model_guest_event_channel_op(unsigned int xen_vcpu, int cmd, void *arg)
 		return op_expand_array(arg);
 	case EVTCHNOP_set_priority:
 		return op_set_priority(arg);
+	case EVTCHNOP_3level:
+		return op_3level(arg);
 	case EVTCHNOP_bind_pirq:
 		return -EPERM;	/* no physical IRQs in the model */
 	default:
@@ -1199,6 +1491,7 @@ int mx_create(const struct mx_config *cfg)
 		return -EINVAL;
 	memset(&dom, 0, sizeof(dom));
 	pthread_mutex_init(&dom.lock, NULL);
+	pthread_rwlock_init(&dom.abi_lock, NULL);
 	dom.cfg = *cfg;
 	dom.si = aligned_alloc(XEN_PAGE_SIZE, XEN_PAGE_SIZE);
 	dom.port = calloc(MX_MAX_PORTS, sizeof(*dom.port));
@@ -1244,6 +1537,7 @@ void mx_destroy(void)
 	free(dom.unmask_begun);
 	free(dom.unmask_ended);
 	free(dom.peer);
+	pthread_rwlock_destroy(&dom.abi_lock);
 	pthread_mutex_destroy(&dom.lock);
 	memset(&dom, 0, sizeof(dom));
 }
@@ -1386,6 +1680,38 @@ unsigned long mx_peer_received(evtchn_port_t local)
 	return n;
 }
 
+int mx_raise(evtchn_port_t port)
+{
+	struct mx_port *p;
+	int rc = 0;
+
+	if (port >= MX_MAX_PORTS)
+		return -EINVAL;
+	p = P(port);
+	port_read_lock(p);
+	switch (p->state) {
+	case MX_INTERDOMAIN:
+	case MX_IPI:
+	case MX_VIRQ:
+		raise_port(port);
+		break;
+	default:
+		rc = -EINVAL;
+		break;
+	}
+	port_read_unlock(p);
+	return rc;
+}
+
+unsigned int mx_port_limit(void)
+{
+	unsigned int n = abi_max_ports();
+
+	if (dom.cfg.max_evtchn_port && dom.cfg.max_evtchn_port < n - 1)
+		n = dom.cfg.max_evtchn_port + 1;
+	return n;
+}
+
 int mx_raise_virq(unsigned int vcpu, unsigned int virq)
 {
 	evtchn_port_t port;
@@ -1463,7 +1789,64 @@ bool mx_registered_pages_live(void)
 	for (i = 0; i < mx_fifo_pages(); i++)
 		if (!shim_page_is_live(dom.page[i]))
 			return false;
+	for (i = 0; i < MX_3L_MAP_PAGES; i++) {
+		if (dom.l3_pending[i] && !shim_page_is_live(dom.l3_pending[i]))
+			return false;
+		if (dom.l3_mask[i] && !shim_page_is_live(dom.l3_mask[i]))
+			return false;
+	}
+	for (i = 0; i < MX_MAX_VCPUS; i++) {
+		xen_ulong_t *l2 = mx_3l_sel2(i);
+
+		if (l2 && !shim_page_is_live((void *)((unsigned long)l2 & PAGE_MASK)))
+			return false;
+	}
 	return true;
+}
+
+xen_ulong_t *mx_3l_sel2(unsigned int vcpu)
+{
+	return vcpu < MX_MAX_VCPUS ?
+	       __atomic_load_n(&dom.l3_sel2[vcpu], __ATOMIC_ACQUIRE) : NULL;
+}
+
+bool mx_3l_pending(evtchn_port_t port)
+{
+	return dom.abi == MX_ABI_3L && port < MX_3L_PORTS &&
+	       l3_test(dom.l3_pending, port);
+}
+
+bool mx_3l_masked(evtchn_port_t port)
+{
+	return dom.abi == MX_ABI_3L && port < MX_3L_PORTS &&
+	       l3_test(dom.l3_mask, port);
+}
+
+bool mx_3l_word_masked(evtchn_port_t port)
+{
+	return dom.abi == MX_ABI_3L && port < MX_3L_PORTS &&
+	       !~__atomic_load_n(L3_WORD(dom.l3_mask, port), __ATOMIC_SEQ_CST);
+}
+
+unsigned int mx_3l_pages(void)
+{
+	void *seen[MX_MAX_VCPUS];
+	unsigned int i, j, n = 0, pages = 0;
+
+	for (i = 0; i < MX_3L_MAP_PAGES; i++)
+		pages += !!dom.l3_pending[i] + !!dom.l3_mask[i];
+	for (i = 0; i < MX_MAX_VCPUS; i++) {
+		void *pg = mx_3l_sel2(i);
+
+		if (!pg)
+			continue;
+		pg = (void *)((unsigned long)pg & PAGE_MASK);
+		for (j = 0; j < n && seen[j] != pg; j++)
+			;
+		if (j == n)
+			seen[n++] = pg;
+	}
+	return pages + n;
 }
 
 unsigned int mx_ports_in_use(void)
@@ -1501,9 +1884,29 @@ int mx_fifo_queue_len(unsigned int vcpu, unsigned int prio)
 void mx_fail_op(int cmd, int err, unsigned int skip)
 {
 	pthread_mutex_lock(&dom.lock);
-	dom.fail_cmd = cmd;
-	dom.fail_err = err;
-	dom.fail_skip = skip;
+	memset(dom.fail, 0, sizeof(dom.fail));
+	dom.fail[0] = (struct mx_failure){ cmd, -1, err, skip };
+	pthread_mutex_unlock(&dom.lock);
+}
+
+void mx_fail_op_add(int cmd, int sub, int err, unsigned int skip)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&dom.lock);
+	for (i = 0; i < ARRAY_SIZE(dom.fail); i++) {
+		if (!dom.fail[i].err) {
+			dom.fail[i] = (struct mx_failure){ cmd, sub, err, skip };
+			break;
+		}
+	}
+	pthread_mutex_unlock(&dom.lock);
+}
+
+void mx_set_no_3l(bool no_3l)
+{
+	pthread_mutex_lock(&dom.lock);
+	dom.cfg.no_3l = no_3l;
 	pthread_mutex_unlock(&dom.lock);
 }
 
@@ -1624,4 +2027,46 @@ void mx_evil_2l_selector(unsigned int vcpu, xen_ulong_t sel)
 
 	__atomic_fetch_or(&v->vi->evtchn_pending_sel, sel, __ATOMIC_SEQ_CST);
 	mark_events_pending(v);
+}
+
+/*
+ * 3-level: whatever a test asks, whether or not the port is bound, masked
+ * or within the domain's limit; ignored when not on 3-level.
+ */
+void mx_evil_3l_pending(unsigned int vcpu, evtchn_port_t port)
+{
+	struct mx_vcpu *v = &dom.vcpu[vcpu];
+	xen_ulong_t *l2 = mx_3l_sel2(vcpu);
+
+	if (dom.abi != MX_ABI_3L || port >= MX_3L_PORTS)
+		return;
+	l3_test_and_set(dom.l3_pending, port);
+	if (l2)
+		g_test_and_set(l2, port / MX_3L_W);
+	g_test_and_set(&v->vi->evtchn_pending_sel, port / (MX_3L_W * MX_3L_W));
+	mark_events_pending(v);
+}
+
+void mx_evil_3l_l1(unsigned int vcpu, xen_ulong_t bits)
+{
+	struct mx_vcpu *v = &dom.vcpu[vcpu];
+
+	__atomic_fetch_or(&v->vi->evtchn_pending_sel, bits, __ATOMIC_SEQ_CST);
+	mark_events_pending(v);
+}
+
+void mx_evil_3l_l2(unsigned int vcpu, unsigned int word, xen_ulong_t bits)
+{
+	xen_ulong_t *l2 = mx_3l_sel2(vcpu);
+
+	if (!l2 || word >= MX_3L_W)
+		return;
+	__atomic_fetch_or(&l2[word], bits, __ATOMIC_SEQ_CST);
+	mx_evil_3l_l1(vcpu, (xen_ulong_t)1 << word);
+}
+
+void mx_evil_3l_unmask(evtchn_port_t port)
+{
+	if (dom.abi == MX_ABI_3L && port < MX_3L_PORTS)
+		l3_clear(dom.l3_mask, port);
 }

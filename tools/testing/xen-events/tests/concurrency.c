@@ -91,6 +91,40 @@ static bool test_xen_raises_while_vcpus_consume(void)
 	return true;
 }
 
+/*
+ * The same with every port of the ABI bound and the 256 busy ones spread
+ * over the whole range: on 3-level they sit under every L1 bit and many
+ * L2 words, on FIFO in every event array page.
+ */
+static bool test_xen_raises_spread_over_max_ports(void)
+{
+	static evtchn_port_t busy[256];
+	unsigned int i, n = abi_max_port(test_abi);
+	struct traffic t[2];
+	u64 raised = 0;
+
+	SETUP(3);
+	ASSERT_OK(hx_bind_many(HX_PEER, n, NULL));
+	for (i = 0; i < 256; i++) {
+		busy[i] = 1 + (u64)i * (n - 1) / 255;
+		ASSERT_TRUE(hx_port(busy[i])->bound);
+	}
+	ASSERT_EQ(busy[255], n);
+	hx_threads_start();
+	for (i = 0; i < 2; i++)
+		t[i] = (struct traffic){ .port = busy, .n = 256, .raises = 30000 };
+	ASSERT_TRUE(run_senders(t, 2));
+	ASSERT_TRUE(hx_threads_quiesce(10000));
+	hx_threads_stop();
+	for (i = 0; i < 256; i++) {
+		raised += hx_port(busy[i])->raised;
+		ASSERT_EQ(hx_port(busy[i])->seen, hx_port(busy[i])->raised);
+		ASSERT_EQ(hx_port(busy[i])->wrong_cpu, 0);
+	}
+	ASSERT_EQ(raised, 60000);
+	return true;
+}
+
 /* vCPUs poke each other with IPIs (EVTCHNOP_send from the guest). */
 static bool test_guest_ipis_between_vcpus(void)
 {
@@ -316,6 +350,7 @@ static bool test_seeded_interleavings(void)
 
 #define CONCURRENCY_TESTS						\
 	TEST_ABI(xen_raises_while_vcpus_consume, A_ALL),		\
+	TEST_ABI(xen_raises_spread_over_max_ports, A_ALL),		\
 	TEST_ABI(guest_ipis_between_vcpus, A_ALL),			\
 	TEST_ABI(rebind_during_traffic, A_ALL),				\
 	TEST_ABI(mask_unmask_during_traffic, A_ALL),			\

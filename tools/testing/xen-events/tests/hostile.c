@@ -10,12 +10,13 @@
 
 static evtchn_port_t healthy[8];
 
-/* Bind the healthy ports (two per CPU) and check they work. */
-static bool healthy_up(unsigned int nr_cpus)
+/* Bind the healthy ports (two per CPU) in a domain set up as @o says. */
+static bool healthy_up_opts(const struct hx_opts *o)
 {
-	unsigned int i;
+	unsigned int i, nr_cpus = o->nr_cpus;
 
-	SETUP(nr_cpus);
+	ASSERT_OK(hx_setup(o));
+	ASSERT_EQ(hx_abi(), o->abi);
 	for (i = 0; i < 8; i++) {
 		int p = hx_bind_peer(i % nr_cpus);
 
@@ -23,6 +24,14 @@ static bool healthy_up(unsigned int nr_cpus)
 		healthy[i] = p;
 	}
 	return true;
+}
+
+/* Bind the healthy ports (two per CPU) and check they work. */
+static bool healthy_up(unsigned int nr_cpus)
+{
+	struct hx_opts o = { .abi = test_abi, .nr_cpus = nr_cpus };
+
+	return healthy_up_opts(&o);
 }
 
 /* Raise every healthy port; drain; each must have been delivered. */
@@ -251,6 +260,146 @@ static bool test_2l_pending_after_close(void)
 	return true;
 }
 
+/* ---- 3-level ------------------------------------------------------------------ */
+
+/*
+ * The 3-level backend serves only ports that are pending, not masked AND
+ * routed to the CPU whose upcall runs (its own bitmap, which Xen cannot
+ * write).  Everything below is nonsense the guest must drop without a
+ * crash, a hang, a stray delivery or a lost healthy event.  None of it
+ * warns: each state is also one a correct Xen produces in a race (a port
+ * masked or closed after Xen selected it, a selector bit whose port was
+ * served by the previous pass), so a warning would fire on a sound host.
+ * The one warning a 3-level guest can give here is "port out of range",
+ * for a port the core hands it, never for what Xen writes.
+ */
+
+/* A spread of ports over all three levels, none of them bound. */
+static evtchn_port_t l3_far_port(unsigned int i)
+{
+	return (1000 + i * 5237) % MX_3L_PORTS;
+}
+
+/* Pending, selected on the right level bits, never bound (so masked). */
+static bool test_3l_pending_never_bound(void)
+{
+	unsigned int i;
+
+	ASSERT_TRUE(healthy_up(2));
+	for (i = 0; i < 50; i++)
+		AROUND(mx_evil_3l_pending(i % 2, l3_far_port(i)));
+	AROUND(mx_evil_3l_pending(1, MX_3L_PORTS - 1));
+	ASSERT_TRUE(mx_3l_pending(MX_3L_PORTS - 1));
+	ASSERT_EQ(hx_total_stray(), 0);
+	ASSERT_EQ(shim_nr_warnings(), 0);
+	return true;
+}
+
+/*
+ * Xen also clears the mask bits of ports never bound, and of port 0
+ * (never allocated): only the backend's routing stands between them and
+ * the core, which must not see one of them.
+ */
+static bool test_3l_unmasked_never_bound(void)
+{
+	unsigned int i;
+
+	ASSERT_TRUE(healthy_up(2));
+	for (i = 0; i < 50; i++) {
+		mx_evil_3l_unmask(l3_far_port(i));
+		AROUND(mx_evil_3l_pending(i % 2, l3_far_port(i)));
+	}
+	mx_evil_3l_unmask(0);
+	AROUND(mx_evil_3l_pending(0, 0));
+	ASSERT_EQ(hx_total_stray(), 0);
+	ASSERT_EQ(shim_nr_warnings(), 0);
+	return true;
+}
+
+/* Every L1 and L2 bit set, with nothing behind most of them. */
+static bool test_3l_selector_garbage(void)
+{
+	unsigned int i, w;
+
+	ASSERT_TRUE(healthy_up(2));
+	for (i = 0; i < 20; i++) {
+		AROUND(mx_evil_3l_l1(i % 2, ~(xen_ulong_t)0));
+		for (w = 0; w < MX_3L_W; w += 1 + i % 7)
+			mx_evil_3l_l2(i % 2, w, ~(xen_ulong_t)0);
+		AROUND((void)0);
+	}
+	ASSERT_EQ(hx_total_stray(), 0);
+	ASSERT_EQ(shim_nr_warnings(), 0);
+	return true;
+}
+
+/*
+ * A domain Xen lets use ports 0..1023 only: pending, unmasked, selected
+ * bits for ports past that range, up to the last bit of the bitmaps.
+ */
+static bool test_3l_pending_past_range(void)
+{
+	struct hx_opts o = { .abi = HX_3L, .nr_cpus = 2, .max_evtchn_port = 1023 };
+	static const evtchn_port_t past[] = {
+		1024, 1025, 4095, 4096, 65535, 65536, 131071, 131072,
+		200000, MX_3L_PORTS - 2, MX_3L_PORTS - 1,
+	};
+	unsigned int i;
+
+	ASSERT_TRUE(healthy_up_opts(&o));
+	for (i = 0; i < ARRAY_SIZE(past); i++) {
+		mx_evil_3l_unmask(past[i]);
+		AROUND(mx_evil_3l_pending(i % 2, past[i]));
+	}
+	/* The domain's range is still what Xen said. */
+	ASSERT_EQ(hx_bind_many(HX_PEER, 1023 - 8, NULL), 0);
+	ASSERT_ERR(hx_bind_ipi(0), -ENOSPC);
+	ASSERT_EQ(hx_total_stray(), 0);
+	ASSERT_EQ(shim_nr_warnings(), 0);
+	return true;
+}
+
+/* Pending on a port the core closed (masked and unrouted at close). */
+static bool test_3l_pending_after_close(void)
+{
+	int p;
+
+	ASSERT_TRUE(healthy_up(2));
+	p = hx_bind_peer(1);
+	ASSERT_PORT(p);
+	ASSERT_OK(hx_close(p));
+	AROUND(mx_evil_3l_pending(1, p));
+	mx_evil_3l_unmask(p);
+	AROUND(mx_evil_3l_pending(0, p));
+	ASSERT_EQ(hx_total_stray(), 0);
+	ASSERT_EQ(shim_nr_warnings(), 0);
+	return true;
+}
+
+/*
+ * A bound port selected on a vCPU it is not bound to: never served there
+ * (its own CPU may pick it up when a healthy event selects its word).
+ */
+static bool test_3l_selected_on_wrong_vcpu(void)
+{
+	int p;
+
+	ASSERT_TRUE(healthy_up(2));
+	p = hx_bind_peer(1);
+	ASSERT_PORT(p);
+	AROUND(mx_evil_3l_pending(0, p));
+	ASSERT_EQ(hx_port(p)->per_cpu[0], 0);
+	ASSERT_EQ(hx_port(p)->wrong_cpu, 0);
+	ASSERT_EQ(shim_nr_warnings(), 0);
+	/* Once Xen selects it where it belongs, it arrives there. */
+	ASSERT_OK(hx_close(p));
+	p = hx_bind_peer(1);
+	ASSERT_OK(hx_raise(p));
+	hx_drain();
+	ASSERT_EQ(hx_port(p)->per_cpu[1], 1);
+	return true;
+}
+
 #define HOSTILE_TESTS							\
 	TEST_ABI(fifo_head_past_array, A_FIFO),				\
 	TEST_ABI(fifo_head_out_of_range, A_FIFO),			\
@@ -262,4 +411,10 @@ static bool test_2l_pending_after_close(void)
 	TEST_ABI(fifo_busy_forever, A_FIFO),				\
 	TEST_ABI(2l_pending_never_bound, A_2L),				\
 	TEST_ABI(2l_selector_garbage, A_2L),				\
-	TEST_ABI(2l_pending_after_close, A_2L),
+	TEST_ABI(2l_pending_after_close, A_2L),				\
+	TEST_ABI(3l_pending_never_bound, A_3L),				\
+	TEST_ABI(3l_unmasked_never_bound, A_3L),			\
+	TEST_ABI(3l_selector_garbage, A_3L),				\
+	TEST_ABI(3l_pending_past_range, A_3L),				\
+	TEST_ABI(3l_pending_after_close, A_3L),				\
+	TEST_ABI(3l_selected_on_wrong_vcpu, A_3L),

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * 2-level ABI: timer first, fairness, routing bits, the unmask paths.
+ * The bitmap ABIs, 2-level and 3-level: timer first, fairness, routing
+ * bits, the unmask paths.  (FIFO has queues instead: tests/fifo.c.)
  */
+
+#define A_BITMAP	(A_2L | A_3L)
 
 /* Rebind @port to @cpu and leave it there. */
 static bool on_cpu(int port, unsigned int cpu)
@@ -50,7 +53,7 @@ static void storm_hook(evtchn_port_t port, void *arg)
 }
 
 /*
- * 300 ports over five selector words on one CPU, every one of them firing
+ * 300 ports over five words of 64 on one CPU, every one of them firing
  * again as soon as it is served: round-robin serves them in turn, so after
  * any number of deliveries no port is more than one round behind another.
  */
@@ -93,7 +96,7 @@ static bool test_no_starvation_by_low_port(void)
 	ASSERT_OK(hx_bind_many(HX_PEER, 130, port));
 	hx_set_hook(port[0], storm_hook, &s);
 	ASSERT_OK(hx_raise(port[0]));
-	ASSERT_OK(hx_raise(port[129]));		/* two selector words up */
+	ASSERT_OK(hx_raise(port[129]));		/* two words of 64 up */
 	hx_log_reset();
 	while (s.budget)
 		hx_drain();
@@ -138,6 +141,19 @@ static bool test_stale_routing_after_close(void)
 	return true;
 }
 
+/* Xen selects every word on @cpu's vCPU: its upcall looks everywhere. */
+static void select_every_word(unsigned int cpu)
+{
+	unsigned int vcpu = per_cpu(xen_vcpu_id, cpu), w;
+
+	if (test_abi == HX_2L) {
+		mx_evil_2l_selector(vcpu, ~0UL);
+		return;
+	}
+	for (w = 0; w < MX_3L_W; w++)
+		mx_evil_3l_l2(vcpu, w, ~(xen_ulong_t)0);
+}
+
 /* A CPU that went down and came back routes nothing it had before. */
 static bool test_offline_forgets_routing(void)
 {
@@ -152,7 +168,7 @@ static bool test_offline_forgets_routing(void)
 	ASSERT_EQ(hx_bind_ipi(0), q);		/* the number, now on CPU 0 */
 	ASSERT_OK(hx_raise(p));
 	ASSERT_OK(hx_raise(q));
-	mx_evil_2l_selector(1, ~0UL);		/* CPU 1 scans every word */
+	select_every_word(1);			/* CPU 1 scans every word */
 	hx_upcall(1);
 	ASSERT_EQ(hx_port(p)->per_cpu[1], 0);
 	ASSERT_EQ(hx_port(q)->per_cpu[1], 0);
@@ -165,7 +181,7 @@ static bool test_offline_forgets_routing(void)
 /* HVM: a pending port is unmasked through Xen, which injects the upcall. */
 static bool test_hvm_unmask_uses_xen(void)
 {
-	struct hx_opts o = { .abi = HX_2L, .nr_cpus = 2, .hvm = true };
+	struct hx_opts o = { .abi = test_abi, .nr_cpus = 2, .hvm = true };
 	unsigned long calls;
 	int p;
 
@@ -231,12 +247,14 @@ static bool test_unmask_with_irqs_on(void)
 /* A port number the ABI cannot hold: one warning, nothing touched. */
 static bool test_out_of_range_port(void)
 {
+	unsigned int n = abi_max_port(test_abi) + 1;
+
 	SETUP(1);
-	evtchn_ops->mask(EVTCHN_2L_NR_CHANNELS);
-	evtchn_ops->set_pending(EVTCHN_2L_NR_CHANNELS + 7);
-	evtchn_ops->bind_to_cpu(EVTCHN_2L_NR_CHANNELS, 0, 0);
-	ASSERT_TRUE(evtchn_ops->is_masked(EVTCHN_2L_NR_CHANNELS));
-	ASSERT_FALSE(evtchn_ops->is_pending(EVTCHN_2L_NR_CHANNELS + 7));
+	evtchn_ops->mask(n);
+	evtchn_ops->set_pending(n + 7);
+	evtchn_ops->bind_to_cpu(n, 0, 0);
+	ASSERT_TRUE(evtchn_ops->is_masked(n));
+	ASSERT_FALSE(evtchn_ops->is_pending(n + 7));
 	ASSERT_EQ(shim_nr_warnings(), 1);
 	ASSERT_ERR(evtchn_op_set_priority(1, 0), -EOPNOTSUPP);
 	hx_allow_warnings();
@@ -244,12 +262,12 @@ static bool test_out_of_range_port(void)
 }
 
 #define TWOLEVEL_TESTS							\
-	TEST_ABI(timer_first, A_2L),					\
-	TEST_ABI(fairness_under_load, A_2L),				\
-	TEST_ABI(no_starvation_by_low_port, A_2L),			\
-	TEST_ABI(stale_routing_after_close, A_2L),			\
-	TEST_ABI(offline_forgets_routing, A_2L),			\
-	TEST_ABI(hvm_unmask_uses_xen, A_2L),				\
-	TEST_ABI(pv_unmask_local, A_2L),				\
-	TEST_ABI(unmask_with_irqs_on, A_2L),				\
-	TEST_ABI(out_of_range_port, A_2L),
+	TEST_ABI(timer_first, A_BITMAP),				\
+	TEST_ABI(fairness_under_load, A_BITMAP),			\
+	TEST_ABI(no_starvation_by_low_port, A_BITMAP),			\
+	TEST_ABI(stale_routing_after_close, A_BITMAP),			\
+	TEST_ABI(offline_forgets_routing, A_BITMAP),			\
+	TEST_ABI(hvm_unmask_uses_xen, A_BITMAP),			\
+	TEST_ABI(pv_unmask_local, A_BITMAP),				\
+	TEST_ABI(unmask_with_irqs_on, A_BITMAP),			\
+	TEST_ABI(out_of_range_port, A_BITMAP),
