@@ -11,6 +11,7 @@
 #   make fuzz-host [FUZZ_SECONDS=600]  long fuzz run of the host harness
 #   make check-boot     boot tests only
 #   make xen            Xen 4.17 + xen/patches (3-level ABI); last line = ELF
+#   make bench          ours vs upstream in dom0 (BENCH_RUNS=5); last line = table
 #   UPSTREAM_EVENTS=1   any of the above with upstream's events code
 
 SHELL      := /bin/bash
@@ -32,7 +33,7 @@ BOOT_TABLES := $(sort $(wildcard tests/boot/*.table))
 KFRAGS     := configs/kernel.config configs/kunit.config
 
 .PHONY: all deps tree kernel kernel-debug initramfs run check check-host check-boot \
-	bench-host fuzz-host xen clean distclean help
+	bench-host fuzz-host bench xen clean distclean help
 
 all: kernel
 
@@ -121,6 +122,12 @@ XEN_TABLES := $(shell grep -l '^\#[[:space:]]*@xen:[[:space:]]*patched' $(BOOT_T
 xen:
 	@mk/xen-deps.sh $(BUILD)
 	@mk/build-xen.sh $(REPO) $(BUILD)
+
+# make bench: our kernel and the upstream baseline (UPSTREAM_EVENTS=1, same
+# tree and config) booted alternately as dom0, the workloads of
+# drivers/xen/xen_evtchn_bench.c in each; see mk/bench.sh for BENCH_*.
+bench: deps
+	@mk/bench.sh $(REPO) $(BUILD)
 
 kernel-debug: tree
 	@mk/build-kernel.sh $(BUILD) debug $(KFRAGS) configs/debug.config

@@ -10,8 +10,10 @@ set -euo pipefail
 repo=$(cd "${1:?usage: prepare-tree.sh REPO BUILD_DIR}" && pwd)
 build=${2:?}
 base=$build/linux-base
-stage=$build/linux-stage
 tree=${TREE:-$build/linux}
+# One staging directory per tree: ours and the baseline can be prepared
+# side by side.
+stage=$tree.stage
 
 # Top-level directories of the repository that are kernel tree paths.
 overlay_dirs=(arch drivers include Documentation tools kernel lib)

@@ -1,0 +1,714 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xen_evtchn_bench: event channel workloads for comparing implementations
+ * of drivers/xen/events/ in a dom0 booted under Xen.
+ *
+ * Only the public API of <xen/events.h> and event channel hypercalls are
+ * used, so this one source builds unchanged in our tree and in upstream's
+ * (make bench boots both kernels and runs the same commands on each).
+ *
+ * Every channel is one end of a loopback pair: dom0 offers a port to itself
+ * (EVTCHNOP_alloc_unbound, remote domain 0) and binds a second port to it
+ * (EVTCHNOP_bind_interdomain); a notification on either end raises the
+ * other.  Two sets of pairs exist:
+ *
+ *  - "idle" pairs, bound and never notified: the bound-port count against
+ *    which the cost of an event is measured;
+ *  - "work" pairs, routed to CPU0, that the workloads notify.
+ *
+ * Interface: debugfs file xen_evtchn_bench.  Writing one command runs it
+ * to completion (as root, in the writer's context) and leaves one result
+ * line, "key=value ...", that a read returns.  A command that fails
+ * returns -errno from write() and its line says why.
+ *
+ *   idle N        grow or shrink the idle set to N ports (N/2 pairs);
+ *                 reports the bind time split between Xen's hypercalls and
+ *                 the guest's IRQ binding, and memory deltas since the set
+ *                 was empty
+ *   work M        bind M work pairs (replacing any earlier ones)
+ *   batch K R     R times: raise K work ports with interrupts off, then
+ *                 time their delivery when interrupts are enabled again
+ *   pingpong R    R round trips chained in the handlers of work pair 0
+ *   storm R MS    latency of work pair 0, R samples spread over MS
+ *                 milliseconds, quiet and then while CPU1 floods work
+ *                 pair 1
+ *   bindrate P    bind and unbind P extra pairs, timed
+ *
+ * Each workload counts the events its handlers saw against those it sent
+ * and reports the difference as "lost="; a run with lost != 0 is invalid.
+ */
+
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/cpumask.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/gfp.h>
+#include <linux/init.h>
+#include <linux/interrupt.h>
+#include <linux/kthread.h>
+#include <linux/math64.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/uaccess.h>
+#include <linux/vmstat.h>
+
+#include <asm/hardirq.h>
+#include <asm/msr.h>
+#include <asm/tsc.h>
+#include <asm/xen/hypercall.h>
+
+#include <xen/events.h>
+#include <xen/interface/event_channel.h>
+#include <xen/xen.h>
+
+/* Upper bounds: the largest ABI numbers 262,144 ports. */
+#define XEB_MAX_IDLE_PAIRS	(262144 / 2)
+#define XEB_MAX_WORK_PAIRS	2048
+#define XEB_MAX_SAMPLES		20000
+#define XEB_LINE		512
+
+struct xeb_pair {
+	evtchn_port_t port[2];
+	int irq[2];
+	void *id[2];			/* dev_id of each end's handler */
+};
+
+/* What the work handlers do: set by the running workload. */
+enum xeb_mode { XEB_COUNT, XEB_PINGPONG, XEB_STORM };
+
+/*
+ * Clock: the TSC of CPU0, where every timed workload runs.  Not ktime:
+ * under emulation the vCPUs' pvclocks drift apart and the clocksource's
+ * monotonic guard then holds the slower vCPU's time still for a while,
+ * which turns short intervals into zeros.
+ */
+static inline u64 xeb_now(void)
+{
+	return rdtsc_ordered();
+}
+
+static u64 xeb_ns(u64 cycles)
+{
+	return mul_u64_u32_div(cycles, 1000000, tsc_khz);
+}
+
+/* What the work handlers count; only CPU0 runs them. */
+struct xeb_counts {
+	unsigned long hits;		/* work events, any role */
+	unsigned long flood;		/* events of the flooded pair */
+	unsigned long rounds;		/* ping-pong round trips */
+	unsigned long rounds_want;
+	u64 stamp;			/* storm: when pair 0's event arrived */
+};
+
+static DEFINE_MUTEX(xeb_lock);		/* one command at a time */
+static struct xeb_pair *xeb_idle;	/* [XEB_MAX_IDLE_PAIRS] */
+static unsigned int xeb_nr_idle;
+static struct xeb_pair xeb_work[XEB_MAX_WORK_PAIRS];
+static unsigned int xeb_nr_work;
+static atomic_long_t xeb_idle_hits;
+static struct xeb_counts xeb_cnt;
+static enum xeb_mode xeb_mode;
+static DECLARE_COMPLETION(xeb_pp_done);
+static u64 *xeb_samples;		/* [XEB_MAX_SAMPLES] */
+static char xeb_result[XEB_LINE];
+
+/* Memory in use when the idle set was last empty. */
+static long xeb_base_slab, xeb_base_used;
+/* Time spent binding the idle set, cumulated since it was empty. */
+static u64 xeb_idle_xen_ns, xeb_idle_guest_ns;
+
+static irqreturn_t xeb_idle_handler(int irq, void *dev_id)
+{
+	atomic_long_inc(&xeb_idle_hits);
+	return IRQ_HANDLED;
+}
+
+/*
+ * Work ports: dev_id encodes 1 + 2 * pair + end.  In ping-pong mode,
+ * notifying end 0 of pair 0 raises end 1, whose handler notifies end 1,
+ * which raises end 0: one round trip.  In storm mode, end 1 of pair 0
+ * stamps its arrival and end 1 of pair 1 is the flooded port.
+ */
+static irqreturn_t xeb_work_handler(int irq, void *dev_id)
+{
+	unsigned long id = (unsigned long)dev_id - 1;
+	struct xeb_pair *p = &xeb_work[0];
+
+	if (xeb_mode == XEB_STORM && id == 3) {
+		xeb_cnt.flood++;
+		return IRQ_HANDLED;
+	}
+	xeb_cnt.hits++;
+	if (xeb_mode == XEB_STORM && id == 1) {
+		xeb_cnt.stamp = xeb_now();
+	} else if (xeb_mode == XEB_PINGPONG && id == 1) {
+		notify_remote_via_evtchn(p->port[1]);
+	} else if (xeb_mode == XEB_PINGPONG && id == 0) {
+		if (++xeb_cnt.rounds < xeb_cnt.rounds_want)
+			notify_remote_via_evtchn(p->port[0]);
+		else
+			complete(&xeb_pp_done);
+	}
+	return IRQ_HANDLED;
+}
+
+static int xeb_hv_close(evtchn_port_t port)
+{
+	struct evtchn_close op = { .port = port };
+
+	return HYPERVISOR_event_channel_op(EVTCHNOP_close, &op);
+}
+
+/* Two connected ports of dom0; Xen leaves the second one pending. */
+static int xeb_hv_pair(evtchn_port_t port[2])
+{
+	struct evtchn_alloc_unbound au = {
+		.dom = DOMID_SELF, .remote_dom = 0,
+	};
+	struct evtchn_bind_interdomain bi = { .remote_dom = 0 };
+	int rc;
+
+	rc = HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &au);
+	if (rc)
+		return rc;
+	bi.remote_port = au.port;
+	rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &bi);
+	if (rc) {
+		xeb_hv_close(au.port);
+		return rc;
+	}
+	port[0] = au.port;
+	port[1] = bi.local_port;
+	return 0;
+}
+
+/*
+ * Bind both ends of a fresh pair to handlers.  @xen_ns and @guest_ns
+ * collect the time spent in the two hypercalls and in the guest's binding.
+ */
+static int xeb_pair_bind(struct xeb_pair *p, irq_handler_t fn,
+			 const char *name, void *id0, void *id1,
+			 u64 *xen_ns, u64 *guest_ns)
+{
+	u64 t0 = xeb_now(), t1;
+	int rc, i;
+
+	rc = xeb_hv_pair(p->port);
+	t1 = xeb_now();
+	*xen_ns += xeb_ns(t1 - t0);
+	if (rc)
+		return rc;
+	for (i = 0; i < 2; i++) {
+		rc = bind_evtchn_to_irqhandler(p->port[i], fn, 0, name,
+					       i ? id1 : id0);
+		if (rc < 0)
+			break;
+		p->irq[i] = rc;
+		p->id[i] = i ? id1 : id0;
+	}
+	if (rc < 0) {
+		/* The unbind of end 0 closes it; end 1 is still ours to close. */
+		if (i == 1)
+			unbind_from_irqhandler(p->irq[0], id0);
+		else
+			xeb_hv_close(p->port[0]);
+		xeb_hv_close(p->port[1]);
+	}
+	*guest_ns += xeb_ns(xeb_now() - t1);
+	return rc < 0 ? rc : 0;
+}
+
+static void xeb_pair_unbind(struct xeb_pair *p)
+{
+	unbind_from_irqhandler(p->irq[0], p->id[0]);
+	unbind_from_irqhandler(p->irq[1], p->id[1]);
+}
+
+/*
+ * Before reading memory counters: let RCU-deferred frees (IRQ descriptors,
+ * bindings) finish and give the per-CPU page lists back to the buddy
+ * allocator, whose free count is what xeb_used_bytes() subtracts.
+ */
+static void xeb_settle(void)
+{
+	synchronize_rcu();
+	rcu_barrier();
+	drain_all_pages(NULL);
+}
+
+static long xeb_slab_bytes(void)
+{
+	return (global_node_page_state_pages(NR_SLAB_RECLAIMABLE_B) +
+		global_node_page_state_pages(NR_SLAB_UNRECLAIMABLE_B)) *
+		PAGE_SIZE;
+}
+
+static long xeb_used_bytes(void)
+{
+	return (totalram_pages() - global_zone_page_state(NR_FREE_PAGES)) *
+		PAGE_SIZE;
+}
+
+static unsigned int xeb_upcalls(void)
+{
+	return per_cpu(irq_stat, 0).irq_hv_callback_count;
+}
+
+static int xeb_cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median, min and max of @n samples (sorted in place). */
+static void xeb_stats(u64 *v, unsigned int n, u64 *med, u64 *min, u64 *max)
+{
+	sort(v, n, sizeof(*v), xeb_cmp_u64, NULL);
+	*med = n ? v[n / 2] : 0;
+	*min = n ? v[0] : 0;
+	*max = n ? v[n - 1] : 0;
+}
+
+/* Workloads raise work ports from CPU0, where their IRQs are routed. */
+static int xeb_on_cpu0(void)
+{
+	int rc = set_cpus_allowed_ptr(current, cpumask_of(0));
+
+	if (!rc && raw_smp_processor_id() != 0)
+		rc = -EAGAIN;
+	return rc;
+}
+
+static void xeb_reset_counts(void)
+{
+	xeb_cnt = (struct xeb_counts){ };
+}
+
+/* ---- idle N ----------------------------------------------------------- */
+
+static int xeb_cmd_idle(unsigned int ports)
+{
+	unsigned int want = ports / 2, from = xeb_nr_idle;
+	u64 xen_ns = 0, guest_ns = 0, t0, unbind_ns = 0;
+	int rc = 0;
+
+	if (want > XEB_MAX_IDLE_PAIRS)
+		return -EINVAL;
+	if (!xeb_idle) {
+		xeb_idle = kvcalloc(XEB_MAX_IDLE_PAIRS, sizeof(*xeb_idle),
+				    GFP_KERNEL);
+		if (!xeb_idle)
+			return -ENOMEM;
+	}
+	if (!xeb_nr_idle) {
+		xeb_settle();
+		xeb_base_slab = xeb_slab_bytes();
+		xeb_base_used = xeb_used_bytes();
+		xeb_idle_xen_ns = 0;
+		xeb_idle_guest_ns = 0;
+	}
+	t0 = xeb_now();
+	while (xeb_nr_idle > want) {
+		xeb_nr_idle--;
+		xeb_pair_unbind(&xeb_idle[xeb_nr_idle]);
+		cond_resched();
+	}
+	unbind_ns = xeb_ns(xeb_now() - t0);
+	while (xeb_nr_idle < want) {
+		rc = xeb_pair_bind(&xeb_idle[xeb_nr_idle], xeb_idle_handler,
+				   "xeb-idle", NULL, NULL, &xen_ns, &guest_ns);
+		if (rc)
+			break;
+		xeb_nr_idle++;
+		cond_resched();
+	}
+	xeb_idle_xen_ns += xen_ns;
+	xeb_idle_guest_ns += guest_ns;
+	xeb_settle();
+	snprintf(xeb_result, sizeof(xeb_result),
+		 "idle ports=%u rc=%d added_pairs=%u xen_ns=%llu guest_ns=%llu unbind_ns=%llu total_xen_ns=%llu total_guest_ns=%llu slab_delta=%ld used_delta=%ld initial_events=%ld",
+		 2 * xeb_nr_idle, rc,
+		 xeb_nr_idle > from ? xeb_nr_idle - from : 0,
+		 xen_ns, guest_ns, unbind_ns, xeb_idle_xen_ns,
+		 xeb_idle_guest_ns, xeb_slab_bytes() - xeb_base_slab,
+		 xeb_used_bytes() - xeb_base_used,
+		 atomic_long_read(&xeb_idle_hits));
+	return rc;
+}
+
+/* ---- work M ----------------------------------------------------------- */
+
+static void xeb_work_release(void)
+{
+	while (xeb_nr_work) {
+		xeb_nr_work--;
+		xeb_pair_unbind(&xeb_work[xeb_nr_work]);
+	}
+}
+
+/* Work pairs, both ends routed to CPU0. */
+static int xeb_cmd_work(unsigned int pairs)
+{
+	u64 xen_ns = 0, guest_ns = 0;
+	unsigned int i;
+	int rc = 0;
+
+	if (!pairs || pairs > XEB_MAX_WORK_PAIRS)
+		return -EINVAL;
+	xeb_work_release();
+	while (xeb_nr_work < pairs) {
+		struct xeb_pair *p = &xeb_work[xeb_nr_work];
+		unsigned long id = 1 + 2 * xeb_nr_work;
+
+		rc = xeb_pair_bind(p, xeb_work_handler, "xeb-work",
+				   (void *)id, (void *)(id + 1),
+				   &xen_ns, &guest_ns);
+		if (rc)
+			break;
+		xeb_nr_work++;
+		for (i = 0; i < 2 && !rc; i++)
+			rc = irq_set_affinity(p->irq[i], cpumask_of(0));
+		if (rc)
+			break;
+	}
+	/* Let the initial event of every pair arrive, then start counting. */
+	msleep(50);
+	xeb_reset_counts();
+	snprintf(xeb_result, sizeof(xeb_result), "work pairs=%u rc=%d",
+		 xeb_nr_work, rc);
+	if (rc)
+		xeb_work_release();
+	return rc;
+}
+
+/* Pin the caller to CPU0 and pick what the work handlers do. */
+static int xeb_begin(enum xeb_mode mode)
+{
+	int rc = xeb_on_cpu0();
+
+	if (rc)
+		return rc;
+	xeb_mode = mode;
+	xeb_reset_counts();
+	return 0;
+}
+
+/* ---- batch K R -------------------------------------------------------- */
+
+/* Port whose notification raises the k-th distinct work port. */
+static evtchn_port_t xeb_kth_sender(unsigned int k)
+{
+	return xeb_work[k / 2].port[!(k & 1)];
+}
+
+static int xeb_cmd_batch(unsigned int k, unsigned int reps)
+{
+	unsigned int r, i, up0, upcalls = 0, late = 0;
+	unsigned long lost = 0, before;
+	u64 med, min, max, t0;
+	int rc;
+
+	if (!k || k > 2 * xeb_nr_work || !reps || reps > XEB_MAX_SAMPLES)
+		return -EINVAL;
+	rc = xeb_begin(XEB_COUNT);
+	if (rc)
+		return rc;
+	for (r = 0; r < reps; r++) {
+		before = xeb_cnt.hits;
+		local_irq_disable();
+		for (i = 0; i < k; i++)
+			notify_remote_via_evtchn(xeb_kth_sender(i));
+		up0 = xeb_upcalls();
+		t0 = xeb_now();
+		local_irq_enable();
+		xeb_samples[r] = xeb_ns(xeb_now() - t0);
+		upcalls += xeb_upcalls() - up0;
+		if (xeb_cnt.hits - before != k) {
+			/* Not all delivered at once: wait, then count. */
+			late++;
+			msleep(20);
+			if (xeb_cnt.hits - before != k)
+				lost += abs((long)(xeb_cnt.hits - before - k));
+		}
+		if (!(r & 63))
+			cond_resched();
+	}
+	xeb_stats(xeb_samples, reps, &med, &min, &max);
+	snprintf(xeb_result, sizeof(xeb_result),
+		 "batch k=%u reps=%u idle_ports=%u median_ns=%llu min_ns=%llu max_ns=%llu per_event_ns=%llu events=%lu upcalls=%u late=%u lost=%lu",
+		 k, reps, 2 * xeb_nr_idle, med, min, max, div_u64(med, k),
+		 xeb_cnt.hits, upcalls, late, lost);
+	return lost ? -EIO : 0;
+}
+
+/* ---- pingpong R ------------------------------------------------------- */
+
+static int xeb_cmd_pingpong(unsigned int rounds)
+{
+	unsigned long lost;
+	u64 t0, ns;
+	int rc;
+
+	if (!rounds || !xeb_nr_work)
+		return -EINVAL;
+	rc = xeb_begin(XEB_PINGPONG);
+	if (rc)
+		return rc;
+	reinit_completion(&xeb_pp_done);
+	xeb_cnt.rounds_want = rounds;
+	t0 = xeb_now();
+	/* Raises end 1 (PING), whose handler raises end 0 (PONG), ... */
+	notify_remote_via_evtchn(xeb_work[0].port[0]);
+	if (!wait_for_completion_timeout(&xeb_pp_done, 60 * HZ))
+		rc = -ETIMEDOUT;
+	ns = xeb_ns(xeb_now() - t0);
+	/* Both ends fired once per round trip. */
+	lost = abs((long)(xeb_cnt.hits - 2 * xeb_cnt.rounds));
+	snprintf(xeb_result, sizeof(xeb_result),
+		 "pingpong rounds=%lu want=%u idle_ports=%u total_ns=%llu rtt_ns=%llu lost=%lu rc=%d",
+		 xeb_cnt.rounds, rounds, 2 * xeb_nr_idle, ns,
+		 div_u64(ns, rounds), lost, rc);
+	xeb_mode = XEB_COUNT;
+	if (!rc && (lost || xeb_cnt.rounds != rounds))
+		rc = -EIO;
+	return rc;
+}
+
+/* ---- storm R MS ------------------------------------------------------- */
+
+struct xeb_flooder {
+	evtchn_port_t port;
+	u64 until_ns;
+	unsigned long sent;
+	bool stop;
+	struct completion done;
+};
+
+static int xeb_flood_fn(void *data)
+{
+	struct xeb_flooder *f = data;
+
+	while (!READ_ONCE(f->stop) && ktime_get_ns() < f->until_ns) {
+		notify_remote_via_evtchn(f->port);
+		f->sent++;
+		if (!(f->sent & 255))
+			cond_resched();
+	}
+	complete(&f->done);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(HZ / 10);
+	return 0;
+}
+
+/*
+ * Latencies of pair 0 (notify end 0; the handler of end 1 stamps), from
+ * this CPU, where the event is delivered on the hypercall's return; one
+ * sample every @gap_us, interrupts on in between (so a flood is served
+ * between samples too).  With @f, only samples taken while the flooder
+ * still runs count.  Returns the number of samples kept.
+ */
+static unsigned int xeb_latencies(unsigned int reps, unsigned int gap_us,
+				  struct xeb_flooder *f, unsigned long *lost)
+{
+	unsigned int r, kept = 0;
+	u64 t0, stamp;
+
+	for (r = 0; r < reps; r++) {
+		unsigned long before = READ_ONCE(xeb_cnt.hits);
+
+		WRITE_ONCE(xeb_cnt.stamp, 0);
+		t0 = xeb_now();
+		notify_remote_via_evtchn(xeb_work[0].port[0]);
+		if (READ_ONCE(xeb_cnt.hits) == before)
+			usleep_range(1000, 2000);
+		stamp = READ_ONCE(xeb_cnt.stamp);
+		if (READ_ONCE(xeb_cnt.hits) - before != 1 || !stamp) {
+			(*lost)++;
+			continue;
+		}
+		if (f && completion_done(&f->done))
+			break;
+		xeb_samples[kept++] = xeb_ns(stamp - t0);
+		udelay(gap_us);
+		if (!(r & 63))
+			cond_resched();
+	}
+	return kept;
+}
+
+static int xeb_cmd_storm(unsigned int reps, unsigned int ms)
+{
+	struct xeb_flooder f = { .port = 0 };
+	u64 q_med, q_min, q_max, s_med, s_min, s_max;
+	unsigned long lost = 0, flood;
+	unsigned int quiet, kept, gap_us;
+	struct task_struct *t;
+	int rc;
+
+	if (xeb_nr_work < 2 || !reps || reps > XEB_MAX_SAMPLES ||
+	    !cpu_online(1) || !ms)
+		return -EINVAL;
+	/* Spread the samples over @ms, in both phases. */
+	gap_us = min(1000U * ms / reps, 2000U);
+	rc = xeb_begin(XEB_STORM);
+	if (rc)
+		return rc;
+
+	/* Quiet: the reference latency. */
+	quiet = xeb_latencies(reps, gap_us, NULL, &lost);
+	xeb_stats(xeb_samples, quiet, &q_med, &q_min, &q_max);
+
+	/* Flooded: CPU1 raises pair 1's end 1 (on CPU0) as fast as it can. */
+	f.port = xeb_work[1].port[0];
+	/* Long enough for every sample; the samples end the flood. */
+	f.until_ns = ktime_get_ns() + 2ULL * ms * NSEC_PER_MSEC + NSEC_PER_SEC;
+	init_completion(&f.done);
+	t = kthread_create(xeb_flood_fn, &f, "xeb-flood");
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	kthread_bind(t, 1);
+	wake_up_process(t);
+	usleep_range(10000, 20000);
+	kept = xeb_latencies(reps, gap_us, &f, &lost);
+	WRITE_ONCE(f.stop, true);
+	wait_for_completion(&f.done);
+	kthread_stop(t);
+	msleep(50);
+	xeb_stats(xeb_samples, kept, &s_med, &s_min, &s_max);
+	flood = xeb_cnt.flood;
+	xeb_mode = XEB_COUNT;
+	snprintf(xeb_result, sizeof(xeb_result),
+		 "storm reps=%u idle_ports=%u quiet_median_ns=%llu quiet_min_ns=%llu quiet_max_ns=%llu storm_samples=%u storm_median_ns=%llu storm_min_ns=%llu storm_max_ns=%llu flood_sent=%lu flood_handled=%lu lost=%lu",
+		 reps, 2 * xeb_nr_idle, q_med, q_min, q_max, kept, s_med,
+		 s_min, s_max, f.sent, flood, lost);
+	/* Flood events may merge while pending; none may appear from nowhere. */
+	if (lost || flood > f.sent || !flood || !kept)
+		return -EIO;
+	return 0;
+}
+
+/* ---- bindrate P ------------------------------------------------------- */
+
+static int xeb_cmd_bindrate(unsigned int pairs)
+{
+	u64 xen_ns = 0, guest_ns = 0, t0, unbind_ns;
+	struct xeb_pair *p;
+	unsigned int n = 0;
+	int rc = 0;
+
+	if (!pairs || pairs > 16384)
+		return -EINVAL;
+	p = kvcalloc(pairs, sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	for (n = 0; n < pairs; n++) {
+		rc = xeb_pair_bind(&p[n], xeb_idle_handler, "xeb-rate", NULL,
+				   NULL, &xen_ns, &guest_ns);
+		if (rc)
+			break;
+	}
+	t0 = xeb_now();
+	while (n)
+		xeb_pair_unbind(&p[--n]);
+	unbind_ns = xeb_ns(xeb_now() - t0);
+	kvfree(p);
+	snprintf(xeb_result, sizeof(xeb_result),
+		 "bindrate pairs=%u idle_ports=%u xen_ns=%llu guest_ns=%llu unbind_ns=%llu per_pair_ns=%llu rc=%d",
+		 pairs, 2 * xeb_nr_idle, xen_ns, guest_ns, unbind_ns,
+		 div_u64(xen_ns + guest_ns + unbind_ns, pairs), rc);
+	return rc;
+}
+
+/* ---- debugfs ---------------------------------------------------------- */
+
+static int xeb_run(char *cmd)
+{
+	unsigned int a = 0, b = 0;
+	char verb[16];
+	int n;
+
+	n = sscanf(cmd, "%15s %u %u", verb, &a, &b);
+	if (n < 1)
+		return -EINVAL;
+	/* Every interval is timed on CPU0's TSC. */
+	n = xeb_on_cpu0() ?: n;
+	if (n < 0)
+		return n;
+	if (!strcmp(verb, "idle") && n == 2)
+		return xeb_cmd_idle(a);
+	if (!strcmp(verb, "work") && n == 2)
+		return xeb_cmd_work(a);
+	if (!strcmp(verb, "batch") && n == 3)
+		return xeb_cmd_batch(a, b);
+	if (!strcmp(verb, "pingpong") && n == 2)
+		return xeb_cmd_pingpong(a);
+	if (!strcmp(verb, "storm") && n == 3)
+		return xeb_cmd_storm(a, b);
+	if (!strcmp(verb, "bindrate") && n == 2)
+		return xeb_cmd_bindrate(a);
+	return -EINVAL;
+}
+
+static ssize_t xeb_write(struct file *file, const char __user *ubuf,
+			 size_t len, loff_t *ppos)
+{
+	char cmd[64];
+	int rc;
+
+	if (len >= sizeof(cmd))
+		return -EINVAL;
+	if (copy_from_user(cmd, ubuf, len))
+		return -EFAULT;
+	cmd[len] = '\0';
+	mutex_lock(&xeb_lock);
+	snprintf(xeb_result, sizeof(xeb_result), "error");
+	rc = xeb_run(cmd);
+	if (rc && !strcmp(xeb_result, "error"))
+		snprintf(xeb_result, sizeof(xeb_result), "error rc=%d", rc);
+	mutex_unlock(&xeb_lock);
+	return rc ? rc : len;
+}
+
+static ssize_t xeb_read(struct file *file, char __user *ubuf, size_t len,
+			loff_t *ppos)
+{
+	char line[XEB_LINE + 1];
+	int n;
+
+	mutex_lock(&xeb_lock);
+	n = scnprintf(line, sizeof(line), "%s\n", xeb_result);
+	mutex_unlock(&xeb_lock);
+	return simple_read_from_buffer(ubuf, len, ppos, line, n);
+}
+
+static const struct file_operations xeb_fops = {
+	.owner = THIS_MODULE,
+	.write = xeb_write,
+	.read = xeb_read,
+	.llseek = default_llseek,
+};
+
+static int __init xeb_init(void)
+{
+	if (!xen_initial_domain())
+		return 0;
+	if (!tsc_khz) {
+		pr_warn("xen_evtchn_bench: no TSC frequency, not available\n");
+		return 0;
+	}
+	xeb_samples = kvcalloc(XEB_MAX_SAMPLES, sizeof(*xeb_samples),
+			       GFP_KERNEL);
+	if (!xeb_samples)
+		return -ENOMEM;
+	debugfs_create_file("xen_evtchn_bench", 0600, NULL, NULL, &xeb_fops);
+	return 0;
+}
+late_initcall(xeb_init);
