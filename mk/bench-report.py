@@ -263,6 +263,7 @@ set ylabel 'ns per delivered event (median, min-max over boots)'
 set title 'Cost of one event against bound ports, dom0 under Xen 4.17 in QEMU'
 set key top left
 set grid
+set yrange [0:*]
 plot {plots}
 """
     subprocess.run(["gnuplot"], input=script.encode(), check=True)
