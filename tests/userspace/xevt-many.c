@@ -186,11 +186,21 @@ static int t_deliver(char *why, size_t len)
  * numbers) and bind 100 pairs again.  Xen's scan for a free port now ends
  * early, so the time per pair (a report line) shows what a bind costs the
  * kernel with that many channels bound, apart from the hypervisor's
- * search.  The new pairs must start and deliver like any other.
+ * search.  The new pairs must start and deliver like any other, and on
+ * 3-level take exactly the ports just freed (lowest free port first).
  */
+static int was_freed(const unsigned int *freed, size_t n, unsigned int port)
+{
+	for (size_t i = 0; i < n; i++)
+		if (freed[i] == port)
+			return 1;
+	return 0;
+}
+
 static int probe_low_rebind(char *why, size_t len)
 {
 	size_t k = bk[0].n < 100 ? bk[0].n : 100;
+	unsigned int freed[200];
 	struct xv_bulk tmp;
 	char err[256];
 	uint64_t t1;
@@ -203,6 +213,8 @@ static int probe_low_rebind(char *why, size_t len)
 	for (size_t i = 0; i < k; i++) {
 		xv_unbind(bk[0].fdb, bk[0].b[i]);
 		xv_unbind(bk[0].fda, bk[0].a[i]);
+		freed[2 * i] = bk[0].a[i];
+		freed[2 * i + 1] = bk[0].b[i];
 	}
 	memmove(bk[0].a, bk[0].a + k, (bk[0].n - k) * sizeof(*bk[0].a));
 	memmove(bk[0].b, bk[0].b + k, (bk[0].n - k) * sizeof(*bk[0].b));
@@ -216,7 +228,22 @@ static int probe_low_rebind(char *why, size_t len)
 	if (rc)
 		return xv_why(why, len, "rebinding %zu pairs at low ports: %s",
 			      k, strerror(-rc));
-	rc = xv_bulk_initial(&tmp, 1, 10000, why, len);
+	/*
+	 * 3-level (the patched Xen, which starts its search at a hint): the
+	 * only free ports below the highest one bound are those just freed,
+	 * and Xen hands out the lowest free port first, so the new pairs must
+	 * get exactly those.  (FIFO may keep a freed port busy for a while.)
+	 */
+	for (size_t i = 0; is_3l && !rc && i < 2 * tmp.n; i++) {
+		unsigned int port = i % 2 ? tmp.b[i / 2] : tmp.a[i / 2];
+
+		if (!was_freed(freed, 2 * k, port))
+			rc = xv_why(why, len,
+				    "rebinding after freeing %zu low pairs gave port %u, not one of the freed ports (%u, %u, ...): not the lowest free port",
+				    k, port, freed[0], freed[1]);
+	}
+	if (!rc)
+		rc = xv_bulk_initial(&tmp, 1, 10000, why, len);
 	if (!rc)
 		rc = xv_bulk_deliver(&tmp, 1, 10000, why, len);
 	if (xv_bulk_unbind(&tmp, err, sizeof(err)) && !rc)
