@@ -6,7 +6,7 @@
 #   xevt.expect_abi=fifo|2l|3l  the limits the programs expect
 #   xevt.evtchn=api,races,...   run only these programs, in this order
 #   xevt.evtchn_<prog>=a,b      extra arguments for one program
-#   xevt.evtchn_kill=SECONDS    kill a program after that long (300)
+#   xevt.evtchn_kill=SECONDS    kill a program after that long (600)
 # Every program watches its own tests (a budget per test, the kernel log
 # during each test); a program that dies or hangs (killed after
 # xevt.evtchn_kill seconds) fails as a whole, since its remaining tests
@@ -17,7 +17,7 @@ abi=$(xevt_arg expect_abi)
 progs=$(xevt_arg evtchn | tr , ' ')
 [ -n "$progs" ] || progs="api races pingpong flood affinity hotplug many"
 kill_s=$(xevt_arg evtchn_kill)
-case $kill_s in '' | *[!0-9]*) kill_s=300 ;; esac
+case $kill_s in '' | *[!0-9]*) kill_s=600 ;; esac
 
 for p in $progs; do
 	bin=/bin/xevt-$p
