@@ -21,10 +21,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The FIFO ABI numbers ports below 1 << 17; 2-level below 4096. */
+/*
+ * Port numbers: the 3-level ABI (64-bit guest) has ports below 1 << 18,
+ * FIFO below 1 << 17, 2-level below 4096.  XV_MAX_PORTS sizes the
+ * per-port tables of every ABI.
+ */
 #define __printf(a, b) __attribute__((format(printf, a, b)))
 
-#define XV_MAX_PORTS	131072u
+#define XV_MAX_PORTS	262144u
+#define XV_FIFO_PORTS	131072u
 #define XV_2L_PORTS	4096u
 #define XV_MAX_CPUS	8
 
