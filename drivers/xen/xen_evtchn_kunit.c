@@ -1141,6 +1141,157 @@ static void rebound_port_not_handled_by_previous_cpu(struct kunit *test)
 	xek_pair_close(test, &p);
 }
 
+struct xek_flip;
+
+/**
+ * struct xek_flipper - one traffic thread of the test below
+ * @f:    The test's state.
+ * @cpu:  The CPU the thread is bound to.
+ * @done: Completed when the thread ends.
+ */
+struct xek_flipper {
+	struct xek_flip *f;
+	int cpu;
+	struct completion done;
+};
+
+/**
+ * struct xek_flip - state of fixb6622798_same_event_not_on_two_cpus
+ * @p:	      The pair under test.
+ * @until:    When the threads stop (jiffies).
+ * @inside:   Handler invocations running right now.
+ * @overlaps: Invocations that started while another one was running.
+ * @moves:    Affinity changes done.
+ * @raced:    Invocations during which the IRQ was moved (the race window
+ *	      was open).
+ * @errors:   Affinity changes refused.
+ * @thread:   One per CPU.
+ */
+struct xek_flip {
+	struct xek_pair *p;
+	unsigned long until;
+	atomic_t inside;
+	atomic_t overlaps;
+	atomic_t moves;
+	atomic_t raced;
+	atomic_t errors;
+	struct xek_flipper thread[2];
+};
+
+/* How long the handler stays (hard IRQ context: a busy wait). */
+#define XEK_FLIP_HOLD_US	1000
+
+/*
+ * Handler hook: notice a second invocation while this one runs, and
+ * whether the IRQ was moved meanwhile.
+ */
+static void xek_flip_hook(struct xek_chan *c)
+{
+	struct xek_flip *f = c->ctx;
+	int moves = atomic_read(&f->moves);
+
+	if (atomic_inc_return(&f->inside) > 1)
+		atomic_inc(&f->overlaps);
+	udelay(XEK_FLIP_HOLD_US);
+	atomic_dec(&f->inside);
+	if (atomic_read(&f->moves) != moves)
+		atomic_inc(&f->raced);
+}
+
+/*
+ * One thread per CPU, each bound to its CPU: route the IRQ to this CPU
+ * and send, again and again, so the route keeps changing while the
+ * handler runs on the other CPU.
+ */
+static int xek_flip_fn(void *data)
+{
+	struct xek_flipper *t = data;
+	struct xek_flip *f = t->f;
+	unsigned int irq = f->p->rx->irq;
+
+	while (time_before(jiffies, f->until)) {
+		if (irq_set_affinity(irq, cpumask_of(t->cpu)))
+			atomic_inc(&f->errors);
+		else
+			atomic_inc(&f->moves);
+		xek_pair_send(f->p);
+		usleep_range(20, 40);
+	}
+	complete(&t->done);
+	return 0;
+}
+
+/*
+ * Guards "avoid handling the same event on two cpus at the same time"
+ * (b6622798, and 3de218ff for late EOI): when an IRQ is moved while its
+ * handler runs, Xen raises the next event on the new vCPU, whose upcall
+ * must not run the handler before the first CPU left it.  A plain
+ * (non-late-EOI) channel gets one second of traffic from two threads, one
+ * per CPU, each routing the IRQ to its own CPU before every send; the
+ * handler stays 1 ms and counts invocations that overlap another.  No
+ * overlap is allowed; the IRQ must have been moved during some
+ * invocations (the race was exercised) and both CPUs must have handled
+ * events; afterwards the port delivers exactly once per event.
+ */
+static void fixb6622798_same_event_not_on_two_cpus(struct kunit *test)
+{
+	struct xek_flip *f;
+	struct xek_pair p;
+	int cpu, hits, rc;
+
+	f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, f);
+	xek_pair_open(test, &p, XEK_EVTCHN_HANDLER, -1);
+	f->p = &p;
+	p.rx->ctx = f;
+	p.rx->hook = xek_flip_hook;
+	f->until = jiffies + HZ;
+	for (cpu = 0; cpu < 2; cpu++) {
+		struct xek_flipper *ft = &f->thread[cpu];
+		struct task_struct *t;
+
+		ft->f = f;
+		ft->cpu = cpu;
+		init_completion(&ft->done);
+		t = kthread_run_on_cpu(xek_flip_fn, ft, cpu, "xek-flip/%u");
+		if (IS_ERR(t)) {
+			KUNIT_FAIL(test, "kthread on CPU %d: %ld", cpu,
+				   PTR_ERR(t));
+			complete(&ft->done);
+		}
+	}
+	for (cpu = 0; cpu < 2; cpu++) {
+		rc = wait_for_completion_timeout(&f->thread[cpu].done, 60 * HZ);
+		/* A thread that never ends would touch the freed pair. */
+		KUNIT_ASSERT_GT_MSG(test, rc, 0, "thread %d hangs", cpu);
+	}
+	msleep(XEK_QUIET_MS);
+	hits = atomic_read(&p.rx->hits);
+	kunit_info(test, "%d moves, %d events handled (CPU 0: %d, CPU 1: %d), %d with a move during the handler\n",
+		   atomic_read(&f->moves), hits,
+		   atomic_read(&p.rx->on_cpu[0]), atomic_read(&p.rx->on_cpu[1]),
+		   atomic_read(&f->raced));
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&f->overlaps), 0,
+			    "handler entered on one CPU while running on the other");
+	KUNIT_EXPECT_GT_MSG(test, atomic_read(&f->raced), 0,
+			    "the IRQ was never moved while its handler ran");
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->errors), 0);
+	KUNIT_EXPECT_GT(test, atomic_read(&f->moves), 0);
+	KUNIT_EXPECT_GT_MSG(test, atomic_read(&p.rx->on_cpu[0]), 0,
+			    "no event handled on CPU 0");
+	KUNIT_EXPECT_GT_MSG(test, atomic_read(&p.rx->on_cpu[1]), 0,
+			    "no event handled on CPU 1");
+
+	/* Not left masked or pending: one event, one invocation. */
+	KUNIT_EXPECT_FALSE(test, xen_test_irq_pending(p.rx->irq));
+	xek_pair_send(&p);
+	KUNIT_EXPECT_TRUE_MSG(test, xek_wait_hits(p.rx, hits + 1, XEK_ARRIVE_MS),
+			      "port stuck after the traffic");
+	msleep(XEK_QUIET_MS);
+	KUNIT_EXPECT_EQ(test, atomic_read(&p.rx->hits), hits + 1);
+	xek_pair_close(test, &p);
+}
+
 /* ---- Priorities ------------------------------------------------------------ */
 
 /*
@@ -1409,6 +1560,73 @@ static void unbind_with_delayed_eoi_queued(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&p.rx->late), 0);
 
 	xek_pingpong(test, XEK_INTERDOMAIN_HANDLER, XEK_EVTCHN_HANDLER, 20);
+}
+
+/*
+ * Guards "fix delayed eoi list handling" (47d97020): delayed late EOIs
+ * wait in a per-CPU list ordered by due time, and one due earlier than
+ * all queued must go to the head (and rearm the timer), not behind them.
+ * Three channels on CPU 0 are primed with 8, 6 and 1 spurious EOIs in a
+ * row, so that one more spurious EOI delays each by 128, 32 and 1
+ * jiffies.  Those EOIs are then sent in that order (latest due first)
+ * with an event waiting behind each: the events must arrive in due order
+ * (1, 32, 128), the first well before the 128-jiffy one was due.
+ */
+static void fix47d97020_delayed_eoi_list_order(struct kunit *test)
+{
+	static const int primed[3] = { 8, 6, 1 };
+	static const long due[3] = { 128, 32, 1 };
+	struct xek_order *o;
+	struct xek_pair p[3];
+	int base[3], i, k;
+	long d[3];
+	u64 t0;
+
+	o = kunit_kzalloc(test, sizeof(*o), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, o);
+	/* xen_irq_lateeoi() queues on the caller's CPU. */
+	xek_pin(test, 0);
+	for (i = 0; i < 3; i++) {
+		xek_pair_open_dev(test, &p[i], XEK_INTERDOMAIN_HANDLER, -1,
+				  NULL, XEK_MANUAL_EOI);
+		KUNIT_ASSERT_EQ(test, irq_set_affinity(p[i].rx->irq,
+						       cpumask_of(0)), 0);
+		for (k = 1; k <= primed[i]; k++)
+			KUNIT_ASSERT_GE_MSG(test,
+					    xek_eoi_cycle(&p[i], XEN_EOI_FLAG_SPURIOUS),
+					    0L, "channel %d, spurious EOI %d", i, k);
+		p[i].rx->tag = i;
+		p[i].rx->ctx = o;
+		p[i].rx->hook = xek_record_order;
+		base[i] = atomic_read(&p[i].rx->hits);
+	}
+
+	t0 = get_jiffies_64();
+	for (i = 0; i < 3; i++) {
+		xek_pair_send(&p[i]);
+		xen_irq_lateeoi(p[i].rx->irq, XEN_EOI_FLAG_SPURIOUS);
+	}
+	for (i = 0; i < 3; i++) {
+		KUNIT_EXPECT_TRUE_MSG(test,
+				      xek_wait_hits(p[i].rx, base[i] + 1, 5000),
+				      "channel %d: no event after its delayed EOI", i);
+		d[i] = (long)(READ_ONCE(p[i].rx->last_jiffies) - t0);
+	}
+	kunit_info(test, "due after 128/32/1 jiffies, delivered after %ld/%ld/%ld\n",
+		   d[0], d[1], d[2]);
+	KUNIT_ASSERT_EQ(test, atomic_read(&o->n), 3);
+	KUNIT_EXPECT_EQ_MSG(test, o->seen[0] * 100 + o->seen[1] * 10 + o->seen[2],
+			    210, "delivery order %d %d %d, want 2 1 0 (earliest due first)",
+			    o->seen[0], o->seen[1], o->seen[2]);
+	KUNIT_EXPECT_LT_MSG(test, d[2], (long)HZ / 4,
+			    "EOI due in 1 jiffy waited for the one due in 128");
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_GE_MSG(test, d[i], due[i], "channel %d: EOI early", i);
+
+	for (i = 0; i < 3; i++) {
+		xen_irq_lateeoi(p[i].rx->irq, 0);
+		xek_pair_close(test, &p[i]);
+	}
 }
 
 /* ---- Reference counts (gntdev, gntalloc: evtchn_get/put) ---------------- */
@@ -1826,12 +2044,14 @@ static struct kunit_case xen_evtchn_cases[] = {
 	KUNIT_CASE(cleared_pending_dropped_set_pending_delivered),
 	KUNIT_CASE(irq_affinity_moves_delivery_to_cpu1),
 	KUNIT_CASE(rebound_port_not_handled_by_previous_cpu),
+	KUNIT_CASE(fixb6622798_same_event_not_on_two_cpus),
 	KUNIT_CASE(set_priority_result_matches_abi),
 	KUNIT_CASE(fifo_priority_order_high_first),
 	KUNIT_CASE(lateeoi_spurious_eoi_delays_second_in_a_row),
 	KUNIT_CASE(lateeoi_spurious_backoff_grows_to_hz_until_reset),
 	KUNIT_CASE(lateeoi_spurious_threshold_from_xenbus_device),
 	KUNIT_CASE(unbind_with_delayed_eoi_queued),
+	KUNIT_CASE(fix47d97020_delayed_eoi_list_order),
 	KUNIT_CASE(refcounted_port_survives_unbind_until_put),
 	KUNIT_CASE(concurrent_bind_unbind_keeps_mappings),
 	KUNIT_CASE(unbind_while_firing_on_other_cpu_xsa331),

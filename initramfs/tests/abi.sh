@@ -1,19 +1,30 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# The ABI the kernel chose matches xevt.expect_abi=fifo|2l|3l, and the
-# per-CPU event channels of every online CPU are bound on xen-percpu.
+# The ABI the kernel chose matches xevt.expect_abi=fifo|2l|3l, it says so
+# with its capacity in dmesg, the per-CPU event channels of every online
+# CPU are bound on xen-percpu, and /sys/kernel/debug/xen/events shows them.
+#
+#   xevt.expect_refused=LABEL:ERR   the default order tried LABEL (as the
+#                                   backend names itself, e.g. 3-level)
+#                                   first and Xen refused it with ERR
+#   xevt.expect_forced=KEY:ERR      xen.evtchn_abi=KEY was refused with ERR
+#
+# No other refusal may be logged: a boot without these knobs must have
+# none, and a refused ABI is never tried twice.
 . /tests/lib.sh
 
 expect=$(xevt_arg expect_abi)
+case $expect in
+fifo) label=FIFO-based capacity=131072 ;;
+2l) label=2-level capacity=4096 ;;
+3l) label=3-level capacity=262144 ;;
+*) label='' capacity='' ;;
+esac
 
 abi_line() {
 	local want
-	case $expect in
-	fifo) want='xen:events: Using FIFO-based ABI' ;;
-	2l) want='xen:events: Using 2-level ABI' ;;
-	3l) want='xen:events: Using 3-level ABI' ;;
-	*) echo "xevt.expect_abi='$expect' is not fifo, 2l or 3l"; return 1 ;;
-	esac
+	[ -n "$label" ] || { echo "xevt.expect_abi='$expect' is not fifo, 2l or 3l"; return 1; }
+	want="xen:events: Using $label ABI"
 	if ! dmesg | grep -qF "$want"; then
 		echo "dmesg lacks '$want'; has: $(dmesg | grep -F 'xen:events: Using' | head -n 1)"
 		return 1
@@ -54,8 +65,135 @@ refused_line() {
 	dmesg | grep -qF "$want" || { echo "dmesg lacks '$want'"; return 1; }
 }
 
-check "abi_$expect: dmesg names the $expect ABI" abi_line
+# The one capacity line: "Event channel capacity: M ports (N usable now)".  M is the ABI's fixed maximum; N is all of it for 2-level
+# and 3-level, whole 1024-port pages of the event array for FIFO.
+capacity_line() {
+	local lines n m u
+	lines=$(dmesg | grep -F 'xen:events: Event channel capacity: ')
+	n=$(echo "$lines" | grep -c .)
+	[ "$n" -eq 1 ] || { echo "$n capacity lines in dmesg, want 1"; return 1; }
+	m=$(echo "$lines" | sed -n 's/.*xen:events: Event channel capacity: \([0-9]*\) ports (\([0-9]*\) usable now)$/\1/p')
+	u=$(echo "$lines" | sed -n 's/.*xen:events: Event channel capacity: \([0-9]*\) ports (\([0-9]*\) usable now)$/\2/p')
+	if [ -z "$m" ] || [ -z "$u" ]; then
+		echo "capacity line not understood: $lines"
+		return 1
+	fi
+	[ "$m" -eq "$capacity" ] || { echo "capacity $m ports, want $capacity for $label: $lines"; return 1; }
+	case $expect in
+	fifo)
+		if [ "$u" -lt 1024 ] || [ "$u" -gt "$m" ] || [ $((u % 1024)) -ne 0 ]; then
+			echo "FIFO: $u ports usable, want whole pages of 1024, at most $m"
+			return 1
+		fi
+		;;
+	*) [ "$u" -eq "$m" ] || { echo "$u of $m ports usable, want all"; return 1; } ;;
+	esac
+}
+
+# xevt.expect_forced=KEY:ERR: the one line saying xen.evtchn_abi=KEY was
+# refused with ERR and the default order is used instead.
+forced_line() {
+	local want
+	want="xen:events: $(key_label "${forced%%:*}") ABI (xen.evtchn_abi=${forced%%:*}) refused (${forced#*:}), using the default order"
+	dmesg | grep -qF "$want" || { echo "dmesg lacks '$want'"; return 1; }
+}
+
+# As many "ABI ... refused" lines as the boot table expects: none, or one
+# per expected refusal (a refused ABI is not tried a second time).
+refusals() {
+	local want=0 n
+	[ -z "$refused" ] || want=$((want + 1))
+	[ -z "$forced" ] || want=$((want + 1))
+	n=$(dmesg | grep -cE 'xen:events: .* ABI .*refused')
+	[ "$n" -eq "$want" ] || {
+		echo "$n ABI refusals in dmesg, want $want: $(dmesg | grep -E 'xen:events: .* ABI .*refused' | tr '\n' ';')"
+		return 1
+	}
+}
+
+key_label() {
+	case $1 in
+	fifo) echo FIFO-based ;;
+	3level) echo 3-level ;;
+	2level) echo 2-level ;;
+	*) echo "?$1" ;;
+	esac
+}
+
+# /proc/interrupts: "IRQ count" (count summed over the CPUs) of the
+# action named $1, e.g. timer0.
+irq_of() {
+	awk -v a="$1" '$NF == a { sub(":", "", $1); s = 0
+		for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i
+		print $1, s; exit }' /proc/interrupts
+}
+
+# /sys/kernel/debug/xen/events (drivers/xen/events/events_debugfs.c): the
+# header names the ABI and its capacity, the column names follow, and the
+# timer VIRQ and the IPIs of every CPU have a row of the right kind on
+# that CPU's vCPU.
+debugfs_rows() {
+	local f=/sys/kernel/debug/xen/events t=/tmp/abi.events cpus cpu name kind irq row h1 h2
+	[ -r "$f" ] || { echo "no $f"; return 1; }
+	cat "$f" >"$t"
+	h1=$(sed -n 1p "$t")
+	h2=$(sed -n 2p "$t")
+	echo "$h1" | grep -qE "^# $label ABI, [0-9]+ of $capacity ports usable\$" ||
+		{ echo "first line '$h1', want '# $label ABI, <n> of $capacity ports usable'"; return 1; }
+	[ "$h2" = "#   port      irq kind        vcpu prio pending masked       events     spurious why flags" ] ||
+		{ echo "second line is not the column header: '$h2'"; return 1; }
+	grep -v '^#' "$t" | awk 'NF != 11 { bad = $0 } END { if (bad != "") { print "row with " split(bad, x) " columns: " bad; exit 1 } }' ||
+		return 1
+	cpus=$(grep -c '^processor' /proc/cpuinfo)
+	cpu=0
+	while [ "$cpu" -lt "$cpus" ]; do
+		for name in timer resched callfunc; do
+			kind=ipi
+			[ $name != timer ] || kind=virq
+			irq=$(irq_of "$name$cpu" | cut -d' ' -f1)
+			[ -n "$irq" ] || { echo "no $name$cpu in /proc/interrupts"; return 1; }
+			row=$(awk -v i="$irq" '$1 !~ /^#/ && $2 == i' "$t")
+			[ -n "$row" ] || { echo "no row for IRQ $irq ($name$cpu)"; return 1; }
+			[ "$(echo "$row" | grep -c .)" -eq 1 ] || { echo "IRQ $irq ($name$cpu) has several rows: $row"; return 1; }
+			echo "$row" | awk -v k="$kind" -v c="$cpu" '$3 == k && $4 == c { ok = 1 } END { exit !ok }' ||
+				{ echo "$name$cpu: row '$row', want kind $kind on vCPU $cpu"; return 1; }
+		done
+		cpu=$((cpu + 1))
+	done
+}
+
+# The events column of timer0's row counts every timer0 interrupt: the
+# core counts before it hands the event to the IRQ layer, so between two
+# reads of /proc/interrupts (a, b) the row shows a <= events <= b + 1.
+debugfs_counts() {
+	local irq a b d r1 r2 round=0
+	irq=$(irq_of timer0 | cut -d' ' -f1)
+	[ -n "$irq" ] || { echo "no timer0 in /proc/interrupts"; return 1; }
+	while [ $round -lt 2 ]; do
+		a=$(irq_of timer0 | cut -d' ' -f2)
+		d=$(awk -v i="$irq" '$1 !~ /^#/ && $2 == i { print $8 }' /sys/kernel/debug/xen/events)
+		b=$(irq_of timer0 | cut -d' ' -f2)
+		[ -n "$d" ] || { echo "no debugfs row for IRQ $irq"; return 1; }
+		if [ "$d" -lt "$a" ] || [ "$d" -gt $((b + 1)) ]; then
+			echo "timer0 (IRQ $irq): debugfs counts $d events, /proc/interrupts $a then $b"
+			return 1
+		fi
+		[ $round -eq 0 ] && r1=$d || r2=$d
+		round=$((round + 1))
+		[ $round -eq 2 ] || sleep 1
+	done
+	[ "$r2" -gt "$r1" ] || { echo "timer0 events in debugfs did not move in 1 s: $r1 -> $r2"; return 1; }
+}
+
 refused=$(xevt_arg expect_refused)
+forced=$(xevt_arg expect_forced)
+check "abi_$expect: dmesg names the $expect ABI" abi_line
+check "abi_$expect: dmesg capacity line: $capacity ports" capacity_line
 [ -z "$refused" ] || check "abi_$expect: ${refused%%:*} refused with ${refused#*:}, fallback" refused_line
+what="${forced:+forced $forced}${forced:+${refused:+, }}${refused:+$refused}"
+[ -z "$forced" ] || check "abi_$expect: xen.evtchn_abi=${forced%%:*} refused with ${forced#*:}, default order" forced_line
+check "abi_$expect: ABI refusals in dmesg: exactly ${what:-none}" refusals
 check "abi_$expect: timer/resched/callfunc per CPU on xen-percpu" percpu_irqs
 check "abi_$expect: timer0 interrupts are delivered" timer_ticks
+check "abi_$expect: debugfs rows of the timer VIRQ and IPIs per CPU" debugfs_rows
+check "abi_$expect: debugfs events of timer0 match /proc/interrupts" debugfs_counts

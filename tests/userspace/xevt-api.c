@@ -309,20 +309,139 @@ static int t_overflow(char *why, size_t len)
 	return rc;
 }
 
+/* One row of /sys/kernel/debug/xen/events (events_debugfs.c). */
+struct dbg_row {
+	unsigned int port, irq, vcpu;
+	char kind[16], prio[8], why[8], flags[8];
+	int pending, masked;
+	unsigned long events, spurious;
+};
+
+#define DBG_EVENTS	"/sys/kernel/debug/xen/events"
+
+/* The row of @port: 1 found, 0 none, -errno. */
+static int dbg_row(unsigned int port, struct dbg_row *r)
+{
+	FILE *f = fopen(DBG_EVENTS, "r");
+	char line[256];
+	int found = 0;
+
+	if (!f)
+		return -errno;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (line[0] == '#')
+			continue;
+		if (sscanf(line, "%u %u %15s %u %7s %d %d %lu %lu %7s %7s",
+			   &r->port, &r->irq, r->kind, &r->vcpu, r->prio,
+			   &r->pending, &r->masked, &r->events, &r->spurious,
+			   r->why, r->flags) == 11 && r->port == port)
+			found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+static int dbg_want_row(unsigned int port, struct dbg_row *r, const char *when,
+			char *why, size_t len)
+{
+	int rc = dbg_row(port, r);
+
+	if (rc < 0)
+		return xv_why(why, len, "%s: %s", DBG_EVENTS, strerror(-rc));
+	if (!rc)
+		return xv_why(why, len, "%s: no row for port %u", when, port);
+	return 0;
+}
+
+/*
+ * The debugfs row of a port bound through /dev/xen/evtchn: kind evtchn,
+ * its IRQ, the late EOI flow, and an events column that counts exactly
+ * the events delivered: 1 (Xen's initial event at binding) + rounds, none
+ * spurious.  Its peer, never notified, counts 0.  Unbinding removes the
+ * row.
+ */
+static int t_debugfs(char *why, size_t len)
+{
+	unsigned int rounds = xv_arg_long("rounds", 25);
+	struct dbg_row ra, rb;
+	struct xv_pair p;
+	int fda, fdb, irq, rc;
+
+	if (open2(&fda, &fdb, "xevt-api-a", "xevt-api-dbg", why, len))
+		return -1;
+	if (xv_pair_bind(&p, fda, fdb, why, len))
+		return -1;
+	irq = xv_irq_by_action("evtchn:xevt-api-dbg");
+	if (irq < 0)
+		return xv_why(why, len, "no IRQ named evtchn:xevt-api-dbg: %s",
+			      strerror(-irq));
+	if (dbg_want_row(p.b, &rb, "after binding", why, len))
+		return -1;
+	if (rb.irq != (unsigned int)irq || strcmp(rb.kind, "evtchn") ||
+	    strcmp(rb.flags, "l"))
+		return xv_why(why, len,
+			      "port %u: irq %u kind %s flags %s, want irq %d kind evtchn flags l",
+			      p.b, rb.irq, rb.kind, rb.flags, irq);
+	if (rb.events != 1 || rb.spurious)
+		return xv_why(why, len,
+			      "port %u after its initial event: events %lu spurious %lu, want 1 and 0",
+			      p.b, rb.events, rb.spurious);
+	for (unsigned int i = 0; i < rounds; i++) {
+		rc = xv_notify(fda, p.a);
+		if (rc)
+			return xv_why(why, len, "notify %u: %s", i, strerror(-rc));
+		rc = expect_events(fdb, p.b, 1, 5000, "a->b", why, len);
+		if (rc)
+			return rc;
+		rc = xv_unmask1(fdb, p.b);
+		if (rc)
+			return xv_why(why, len, "unmask %u: %s", i, strerror(-rc));
+	}
+	if (dbg_want_row(p.b, &rb, "after the notifications", why, len) ||
+	    dbg_want_row(p.a, &ra, "after the notifications", why, len))
+		return -1;
+	if (rb.events != 1 + rounds || rb.spurious || ra.events)
+		return xv_why(why, len,
+			      "after %u notifications: b counts %lu events (%lu spurious), a %lu; want %u, 0, 0",
+			      rounds, rb.events, rb.spurious, ra.events, 1 + rounds);
+	if (rb.pending || rb.masked || strcmp(rb.why, "-") || strcmp(rb.flags, "l"))
+		return xv_why(why, len,
+			      "port %u at rest: pending %d masked %d why %s flags %s, want 0 0 - l",
+			      p.b, rb.pending, rb.masked, rb.why, rb.flags);
+	rc = xv_unbind(fdb, p.b);
+	if (rc)
+		return xv_why(why, len, "unbind b: %s", strerror(-rc));
+	rc = dbg_row(p.b, &rb);
+	if (rc)
+		return xv_why(why, len, "port %u unbound, its row: %d", p.b, rc);
+	close(fda);
+	close(fdb);
+	return 0;
+}
+
 /*
  * selftest=1 only: prove that the kernel-log watch of xv_run() can fail.
  * SysRq-t dumps every task's stack ("Call Trace:"); the verdict printed
- * must be "not ok".
+ * must be "not ok".  The dump is expected: it is bracketed for the scan
+ * of the whole log at the end of the boot (initramfs/tests/splat.sh).
  */
 static int t_selftest(char *why, size_t len)
 {
+	const char *name = "selftest_kernel_log_watch_must_say_not_ok";
 	FILE *f = fopen("/proc/sysrq-trigger", "w");
+	int rc;
 
 	if (!f)
 		return xv_why(why, len, "no /proc/sysrq-trigger");
+	rc = xv_kmsg("xevt: expected splat begin: %s", name);
+	if (rc)
+		return xv_why(why, len, "/dev/kmsg: %s", strerror(-rc));
 	fputs("t\n", f);
 	fclose(f);
 	xv_sleep_us(500000);
+	rc = xv_kmsg("xevt: expected splat end: %s", name);
+	if (rc)
+		return xv_why(why, len, "/dev/kmsg: %s", strerror(-rc));
 	return 0;
 }
 
@@ -335,6 +454,7 @@ int main(int argc, char **argv)
 	xv_run("api_domid_self_loopback", 30, t_domid_self);
 	xv_run("api_virq_bind_once", 30, t_virq);
 	xv_run("api_ring_overflow_and_reset", 60, t_overflow);
+	xv_run("api_debugfs_row_counts_events", 30, t_debugfs);
 	if (xv_arg_long("selftest", 0))
 		xv_run("selftest_kernel_log_watch_must_say_not_ok", 30, t_selftest);
 	return xv_finish();

@@ -29,6 +29,9 @@ typedef uint16_t domid_t;
 
 static const char *prog_name = "xevt";
 static int nr_failed;
+/* budgets=1: run nothing, sum the budgets of the tests that would run. */
+static int budgets_only;
+static unsigned long budget_sum;
 static int nr_args;
 static char **args;
 
@@ -141,10 +144,15 @@ void xv_start(const char *prog, int argc, char **argv)
 	args = argv + 1;
 	/* A reader that went away must not kill the test with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
+	budgets_only = xv_arg_long("budgets", 0) > 0;
 }
 
 int xv_finish(void)
 {
+	if (budgets_only) {
+		printf("xevt-budget %lu\n", budget_sum);
+		return 0;
+	}
 	return nr_failed ? 1 : 0;
 }
 
@@ -233,6 +241,29 @@ static int kmsg_scan(int fd, char *out, size_t len)
 	return found;
 }
 
+int xv_kmsg(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int fd, n, err = 0;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	if ((size_t)n > sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, n) != n)
+		err = errno ? -errno : -EIO;
+	close(fd);
+	return err;
+}
+
 void xv_run(const char *name, unsigned int budget_s, xv_test_fn fn)
 {
 	char why[700] = "";
@@ -245,6 +276,10 @@ void xv_run(const char *name, unsigned int budget_s, xv_test_fn fn)
 		return;
 	if (xv_arg_long("budget", 0) > 0)
 		budget_s = xv_arg_long("budget", 0);
+	if (budgets_only) {
+		budget_sum += budget_s;
+		return;
+	}
 	kfd = kmsg_open_at_end();
 	kerr = errno;
 	t0 = xv_now_ns();

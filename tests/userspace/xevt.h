@@ -44,7 +44,9 @@ void xv_report(const char *fmt, ...) __printf(1, 2);
  * when the kernel logged a warning, a BUG or an oops while it ran.
  * @budget_s arms a watchdog: a test still running after that long is
  * reported as failed and the program exits (budget=N on the command line
- * overrides every budget).
+ * overrides every budget).  With budgets=1 on the command line nothing
+ * runs: xv_finish() prints "xevt-budget <sum of the budgets in seconds of
+ * the tests that would run>" and returns 0.
  */
 typedef int (*xv_test_fn)(char *why, size_t len);
 void xv_run(const char *name, unsigned int budget_s, xv_test_fn fn);
@@ -60,6 +62,14 @@ int xv_why(char *why, size_t len, const char *fmt, ...)
  */
 const char *xv_arg(const char *key, const char *dflt);
 long xv_arg_long(const char *key, long dflt);
+
+/*
+ * A line in the kernel log (written to /dev/kmsg, so with the user
+ * facility).  A test that makes the kernel splat on purpose brackets it
+ * with "xevt: expected splat begin: <test>" and "... end: <test>", which
+ * initramfs/tests/splat.sh honours.  Returns 0 or -errno.
+ */
+int xv_kmsg(const char *fmt, ...) __printf(1, 2);
 
 /* /dev/xen/evtchn; every call returns the port / 0, or -errno. */
 int xv_open(const char *tag);

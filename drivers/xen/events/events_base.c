@@ -57,11 +57,17 @@ module_param_named(event_loop_timeout, xevt_loop_timeout, uint, 0644);
 unsigned int xevt_eoi_delay __read_mostly = 10;
 module_param_named(event_eoi_delay, xevt_eoi_delay, uint, 0644);
 
-/* Prefer FIFO (true) or skip it; true afterwards iff FIFO is in use. */
+/*
+ * false: leave FIFO out of the default order (which then is 3-level,
+ * 2-level).  Afterwards true exactly when FIFO is in use.
+ */
 bool xen_fifo_events = true;
 module_param_named(fifo_events, xen_fifo_events, bool, 0);
 
-/* Name of an ABI to try first ("fifo", "2level"), empty for the default. */
+/*
+ * Key of an ABI to try first (a key of xevt_abis[]: "fifo", "3level" or
+ * "2level"), empty for the default order.
+ */
 static char xevt_abi_param[16];
 module_param_string(evtchn_abi, xevt_abi_param, sizeof(xevt_abi_param), 0444);
 
