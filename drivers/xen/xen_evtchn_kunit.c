@@ -596,15 +596,25 @@ static unsigned int xek_settled_irqs(void)
 	return n;
 }
 
-/* Wait (5 s or so) for the number of descriptors in use to be @want. */
+/*
+ * Wait for the number of descriptors in use to be @want.  Descriptors are
+ * freed after an RCU grace period, one work item each: thousands of them
+ * take seconds, and many more on a debug kernel.  So wait as long as the
+ * count keeps falling (at most 2 minutes), and give up after 5 s without
+ * progress: a leaked descriptor never comes back.
+ */
 static unsigned int xek_wait_active_irqs(unsigned int want)
 {
-	unsigned int n = xek_active_irqs();
-	int i;
+	unsigned long start = jiffies, progress = jiffies;
+	unsigned int n = xek_active_irqs(), prev = n;
 
-	for (i = 0; i < 500 && n != want; i++) {
+	while (n != want && time_before(jiffies, start + 120 * HZ) &&
+	       time_before(jiffies, progress + 5 * HZ)) {
 		usleep_range(10000, 20000);
 		n = xek_active_irqs();
+		if (n < prev)
+			progress = jiffies;
+		prev = n;
 	}
 	return n;
 }
