@@ -389,16 +389,11 @@ static int xeb_cmd_work(unsigned int pairs)
 	return rc;
 }
 
-/* Pin the caller to CPU0 and pick what the work handlers do. */
-static int xeb_begin(enum xeb_mode mode)
+/* Pick what the work handlers do (the caller runs on CPU0 already). */
+static void xeb_begin(enum xeb_mode mode)
 {
-	int rc = xeb_on_cpu0();
-
-	if (rc)
-		return rc;
 	xeb_mode = mode;
 	xeb_reset_counts();
-	return 0;
 }
 
 /* ---- batch K R -------------------------------------------------------- */
@@ -414,13 +409,10 @@ static int xeb_cmd_batch(unsigned int k, unsigned int reps)
 	unsigned int r, i, up0, upcalls = 0, late = 0;
 	unsigned long lost = 0, before;
 	u64 med, min, max, t0;
-	int rc;
 
 	if (!k || k > 2 * xeb_nr_work || !reps || reps > XEB_MAX_SAMPLES)
 		return -EINVAL;
-	rc = xeb_begin(XEB_COUNT);
-	if (rc)
-		return rc;
+	xeb_begin(XEB_COUNT);
 	for (r = 0; r < reps; r++) {
 		before = xeb_cnt.hits;
 		local_irq_disable();
@@ -455,13 +447,11 @@ static int xeb_cmd_pingpong(unsigned int rounds)
 {
 	unsigned long lost;
 	u64 t0, ns;
-	int rc;
+	int rc = 0;
 
 	if (!rounds || !xeb_nr_work)
 		return -EINVAL;
-	rc = xeb_begin(XEB_PINGPONG);
-	if (rc)
-		return rc;
+	xeb_begin(XEB_PINGPONG);
 	reinit_completion(&xeb_pp_done);
 	xeb_cnt.rounds_want = rounds;
 	t0 = xeb_now();
@@ -551,16 +541,13 @@ static int xeb_cmd_storm(unsigned int reps, unsigned int ms)
 	unsigned long lost = 0, flood;
 	unsigned int quiet, kept, gap_us;
 	struct task_struct *t;
-	int rc;
 
 	if (xeb_nr_work < 2 || !reps || reps > XEB_MAX_SAMPLES ||
 	    !cpu_online(1) || !ms)
 		return -EINVAL;
 	/* Spread the samples over @ms, in both phases. */
 	gap_us = min(1000U * ms / reps, 2000U);
-	rc = xeb_begin(XEB_STORM);
-	if (rc)
-		return rc;
+	xeb_begin(XEB_STORM);
 
 	/* Quiet: the reference latency. */
 	quiet = xeb_latencies(reps, gap_us, NULL, &lost);
@@ -633,15 +620,18 @@ static int xeb_run(char *cmd)
 {
 	unsigned int a = 0, b = 0;
 	char verb[16];
-	int n;
+	int n, rc;
 
 	n = sscanf(cmd, "%15s %u %u", verb, &a, &b);
 	if (n < 1)
 		return -EINVAL;
-	/* Every interval is timed on CPU0's TSC. */
-	n = xeb_on_cpu0() ?: n;
-	if (n < 0)
-		return n;
+	/*
+	 * Every command runs on CPU0: intervals are timed on its TSC and the
+	 * work ports are routed to it.
+	 */
+	rc = xeb_on_cpu0();
+	if (rc)
+		return rc;
 	if (!strcmp(verb, "idle") && n == 2)
 		return xeb_cmd_idle(a);
 	if (!strcmp(verb, "work") && n == 2)

@@ -196,6 +196,12 @@ static struct xevt_irq *xevt_pirq_new_gsi(unsigned int gsi)
 int xen_bind_pirq_gsi_to_irq(unsigned int gsi, unsigned int pirq,
 			     int shareable, char *name)
 {
+	/*
+	 * Xen sends no further event of a PIRQ before the EOI of the current
+	 * one, whatever its trigger mode, so fasteoi fits level interrupts.
+	 */
+	irq_flow_handler_t flow = shareable ? handle_fasteoi_irq :
+					      handle_edge_irq;
 	struct physdev_irq op = { };
 	struct xevt_irq *xi;
 	int ret;
@@ -228,14 +234,7 @@ int xen_bind_pirq_gsi_to_irq(unsigned int gsi, unsigned int pirq,
 	xi->u.pirq.domid = DOMID_SELF;
 	xi->u.pirq.flags = shareable ? XEVT_PIRQ_SHARED : 0;
 	xevt_pirq_query(xi);
-
-	/*
-	 * Xen sends no further event of a PIRQ before the EOI of the current
-	 * one, whatever its trigger mode, so fasteoi fits level interrupts.
-	 */
-	irq_set_chip_and_handler_name(xi->irq, &xevt_chip_pirq,
-				      shareable ? handle_fasteoi_irq :
-						  handle_edge_irq, name);
+	irq_set_chip_and_handler_name(xi->irq, &xevt_chip_pirq, flow, name);
 	ret = xi->irq;
 out:
 	mutex_unlock(&xevt_lock);
