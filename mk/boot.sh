@@ -10,17 +10,18 @@
 #   -X ARGS     extra Xen arguments
 #   -l LOG      serial log file
 #   -t SECONDS  timeout (default 300)
+#   -Q ARGS     extra QEMU arguments (devices), split on blanks
 #
 # Exit status: 0 when the initramfs said "done", 2 on timeout, 3 on a
 # panic or a crash, 4 when QEMU stopped before "done".
 set -uo pipefail
 timeout=300
-args= xargs_= log=
-while getopts x:k:i:a:X:l:t: o; do
+args= xargs_= log= qargs=
+while getopts x:k:i:a:X:l:t:Q: o; do
 	case $o in
 	x) xen=$OPTARG ;; k) kernel=$OPTARG ;; i) initrd=$OPTARG ;;
 	a) args=$OPTARG ;; X) xargs_=$OPTARG ;; l) log=$OPTARG ;;
-	t) timeout=$OPTARG ;; *) exit 64 ;;
+	t) timeout=$OPTARG ;; Q) qargs=$OPTARG ;; *) exit 64 ;;
 	esac
 done
 : "${xen:?-x XEN}" "${kernel:?-k KERNEL}" "${initrd:?-i INITRD}" "${log:?-l LOG}"
@@ -36,9 +37,10 @@ dom0_cmd="console=hvc0 earlyprintk=xen $args"
 mods="${kernel} ${dom0_cmd//,/,,},${initrd}"
 
 : >"$log"
+# shellcheck disable=SC2086 # $qargs is a list of QEMU arguments
 qemu-system-x86_64 -machine pc -cpu qemu64 -smp 2 -m 2048 \
 	-display none -monitor none -serial "file:$log" -no-reboot \
-	-kernel "$xen" -append "$xen_cmd" -initrd "$mods" &
+	-kernel "$xen" -append "$xen_cmd" -initrd "$mods" $qargs &
 qpid=$!
 
 status=4

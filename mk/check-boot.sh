@@ -8,6 +8,7 @@
 #   # @kernel: main|debug      dom0 kernel image (default main)
 #   # @xen: stock|patched      hypervisor (default stock: Debian's 4.17)
 #   # @timeout: SECONDS        per boot (default $BOOT_TIMEOUT or 600)
+#   # @qemu: ARGS              extra QEMU arguments (devices) for every boot
 #
 # Images come from the environment: KIMAGE_main, KIMAGE_debug, XEN_stock,
 # XEN_patched, INITRD.  A table whose image is missing fails every boot.
@@ -25,7 +26,7 @@ res=$out/3-boot.results
 
 directive() {	# directive TABLE NAME DEFAULT
 	local v
-	v=$(sed -n "s/^#[[:space:]]*@$2:[[:space:]]*//p" "$1" | tail -n 1 | xargs)
+	v=$(sed -n "s/^#[[:space:]]*@$2:[[:space:]]*//p" "$1" | tail -n 1 | sed "s/[[:space:]]*$//")
 	echo "${v:-$3}"
 }
 
@@ -33,20 +34,21 @@ for table in "$@"; do
 	kname=$(directive "$table" kernel main)
 	xname=$(directive "$table" xen stock)
 	tmo=$(directive "$table" timeout "${BOOT_TIMEOUT:-600}")
+	qargs=$(directive "$table" qemu "")
 	kvar=KIMAGE_$kname xvar=XEN_$xname
 	kernel=${!kvar:-} xen=${!xvar:-}
 	while IFS='|' read -r name args xargs_; do
-		name=$(echo "$name" | xargs)
+		name=$(echo "$name" | sed "s/^[[:space:]]*//; s/[[:space:]]*$//")
 		[ -z "$name" ] || [ "${name#\#}" != "$name" ] && continue
 		log=$out/boot-$name.log
 		if [ ! -s "$kernel" ] || [ ! -s "$xen" ]; then
 			echo "not ok boot $name # no image: kernel '$kname' or xen '$xname' was not built" >>"$res"
 			continue
 		fi
-		echo "check-boot: $name [$kname kernel, $xname xen]: $args${xargs_:+ | xen: $xargs_}" >&2
+		echo "check-boot: $name [$kname kernel, $xname xen]: $args${xargs_:+ | xen: $xargs_}${qargs:+ | qemu: $qargs}" >&2
 		start=$(date +%s)
 		err=$("$here/boot.sh" -x "$xen" -k "$kernel" -i "$INITRD" -l "$log" \
-			-t "$tmo" -a "$args" -X "${xargs_:-}" 2>&1)
+			-t "$tmo" -a "$args" -X "${xargs_:-}" -Q "$qargs" 2>&1)
 		rc=$?
 		echo "check-boot: $name: finished in $(($(date +%s) - start)) s" >&2
 		if [ $rc -eq 0 ]; then
