@@ -1797,6 +1797,137 @@ static void concurrent_bind_unbind_keeps_mappings(struct kunit *test)
 	}
 }
 
+/**
+ * struct xek_torn - the port->IRQ lookup read while it is rewritten
+ * @done:     The writer finished.
+ * @port:     The port the writer binds and unbinds over and over.
+ * @rounds:   Bind/unbind rounds to do.
+ * @bound:    IRQs the writer got for @port (a bitmap of nr_irqs bits).
+ * @binds:    Rounds done.
+ * @failures: Rounds where Xen gave another port or the bind failed.
+ * @stop:     Set by the writer when it is done.
+ */
+struct xek_torn {
+	struct completion done;
+	evtchn_port_t port;
+	int rounds;
+	unsigned long *bound;
+	int binds, failures;
+	bool stop;
+};
+
+static int xek_torn_writer(void *data)
+{
+	struct xek_torn *t = data;
+	evtchn_port_t port;
+	int i, irq;
+
+	for (i = 0; i < t->rounds; i++) {
+		if (hv_alloc_unbound(&port)) {
+			t->failures++;
+			continue;
+		}
+		/* Xen hands out the lowest free port: the one just closed. */
+		if (port != t->port) {
+			hv_close(port);
+			t->failures++;
+			continue;
+		}
+		irq = bind_evtchn_to_irqhandler(port, xek_nop_handler, 0,
+						"xek-torn", t);
+		if (irq < 0 || irq >= nr_irqs) {
+			if (irq < 0)
+				hv_close(port);
+			t->failures++;
+			continue;
+		}
+		set_bit(irq, t->bound);
+		t->binds++;
+		if (i & 1)
+			udelay(i % 7);
+		unbind_from_irqhandler(irq, t);
+	}
+	WRITE_ONCE(t->stop, true);
+	complete(&t->done);
+	return 0;
+}
+
+/*
+ * XSA-331 ("race condition in Linux event handler may crash dom0"), the
+ * torn read: the upcall looks a port up while another CPU binds or
+ * unbinds it.  A thread on CPU 1 binds and unbinds one port 2000 times
+ * (a new IRQ descriptor and binding every time); CPU 0 looks the port up
+ * through irq_from_evtchn() all along.  Every answer must be "unbound" or
+ * an IRQ the port was really bound to: a half-written or stale slot
+ * would give another number (or crash the lookup).  Both answers must be
+ * seen, or the race was not exercised.
+ */
+static void xsa331_torn_map_reads(struct kunit *test)
+{
+	unsigned long *seen, reads = 0, unbound = 0, bad = 0, strays = 0;
+	unsigned int irq, bad_irq = 0;
+	struct task_struct *task;
+	struct xek_torn *t;
+	evtchn_port_t port;
+
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
+	t->bound = kunit_kcalloc(test, BITS_TO_LONGS(nr_irqs), sizeof(long),
+				 GFP_KERNEL);
+	seen = kunit_kcalloc(test, BITS_TO_LONGS(nr_irqs), sizeof(long),
+			     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t->bound);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, seen);
+
+	KUNIT_ASSERT_EQ(test, hv_alloc_unbound(&port), 0);
+	KUNIT_ASSERT_EQ(test, hv_close(port), 0);
+	t->port = port;
+	t->rounds = 2000;
+	init_completion(&t->done);
+
+	xek_pin(test, 0);
+	task = kthread_run_on_cpu(xek_torn_writer, t, 1, "xek-torn/%u");
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(task), "kthread on CPU 1: %ld",
+			       PTR_ERR(task));
+	while (!READ_ONCE(t->stop)) {
+		irq = irq_from_evtchn(port);
+		reads++;
+		if (irq == -1U) {
+			unbound++;
+		} else if (irq >= nr_irqs) {
+			bad++;
+			bad_irq = irq;
+		} else {
+			set_bit(irq, seen);
+		}
+		if (!(reads & 1023))
+			cond_resched();
+	}
+	KUNIT_ASSERT_GT_MSG(test, wait_for_completion_timeout(&t->done,
+							      120 * HZ),
+			    0UL, "writer hangs");
+
+	for_each_set_bit(irq, seen, nr_irqs) {
+		if (!test_bit(irq, t->bound)) {
+			strays++;
+			bad_irq = irq;
+		}
+	}
+	kunit_info(test, "%d binds of port %u, %lu lookups (%lu unbound), %u IRQs seen\n",
+		   t->binds, port, reads, unbound,
+		   (unsigned int)bitmap_weight(seen, nr_irqs));
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0UL, "lookup gave IRQ %u, past nr_irqs",
+			    bad_irq);
+	KUNIT_EXPECT_EQ_MSG(test, strays, 0UL,
+			    "lookup gave IRQ %u, never bound to port %u",
+			    bad_irq, port);
+	KUNIT_EXPECT_GE(test, t->binds, t->rounds * 9 / 10);
+	KUNIT_EXPECT_GT_MSG(test, unbound, 0UL, "never saw the port unbound");
+	KUNIT_EXPECT_GT_MSG(test, reads - unbound, 0UL,
+			    "never saw the port bound");
+	KUNIT_EXPECT_EQ(test, irq_from_evtchn(port), -1U);
+}
+
 /* Handler hook that keeps the CPU busy inside the handler for a while. */
 static void xek_linger(struct xek_chan *c)
 {
@@ -1846,6 +1977,123 @@ static void unbind_while_firing_on_other_cpu_xsa331(struct kunit *test)
 	KUNIT_EXPECT_GE(test, hits, 100);
 	KUNIT_EXPECT_GT_MSG(test, overlaps, 0,
 			    "the race was never exercised (no unbind during a handler)");
+}
+
+/**
+ * struct xek_hvc - the console pattern of XSA-441
+ * @lock:     The driver's lock: taken by the handler, and by the poller
+ *            around its late EOI.
+ * @p:        The lateeoi pair.
+ * @rounds:   Events the poller sends.
+ * @sent:     Events sent.
+ * @lost:     Events not handled within 200 ms.
+ * @handled:  Handler runs that got @lock.
+ * @done:     The poller finished.
+ */
+struct xek_hvc {
+	spinlock_t lock;
+	struct xek_pair *p;
+	int rounds, sent, lost, handled;
+	struct completion done;
+};
+
+static void xek_hvc_hook(struct xek_chan *c)
+{
+	struct xek_hvc *h = c->ctx;
+
+	spin_lock(&h->lock);
+	h->handled++;
+	spin_unlock(&h->lock);
+}
+
+static int xek_hvc_poller(void *data)
+{
+	struct xek_hvc *h = data;
+	struct xek_chan *rx = h->p->rx;
+	unsigned long flags;
+	int i, j, before;
+
+	for (i = 0; i < h->rounds; i++) {
+		before = atomic_read(&rx->hits);
+		xek_pair_send(h->p);
+		/* As __hvc_poll() did: the late EOI under the driver's lock. */
+		spin_lock_irqsave(&h->lock, flags);
+		xen_irq_lateeoi(rx->irq, 0);
+		spin_unlock_irqrestore(&h->lock, flags);
+		h->sent++;
+		for (j = 0; j < 20000 && atomic_read(&rx->hits) == before; j++)
+			udelay(10);
+		if (atomic_read(&rx->hits) == before)
+			h->lost++;
+	}
+	complete(&h->done);
+	return 0;
+}
+
+/*
+ * XSA-441 ("possible deadlock in Linux kernel event handling"): the hvc
+ * console's handler took the console lock inside the upcall, which held
+ * the event channel lock for reading; __hvc_poll() on another CPU held
+ * the console lock and asked for the event channel lock through
+ * xen_irq_lateeoi(); a channel being closed on a third CPU queued for the
+ * lock as a writer, and the fair rwlock then made the second reader wait
+ * behind it: deadlock.  Here a late EOI channel on CPU 0 has a handler
+ * that takes a driver lock, a thread on CPU 1 sends it 500 events and
+ * ends each with xen_irq_lateeoi() under that lock, and the test thread
+ * on CPU 0 binds and unbinds other channels all along.  Every event must
+ * be handled once, in time, with the lock, and nothing may hang (lockdep
+ * watches the debug kernel's run).
+ */
+static void xsa441_lateeoi_under_driver_lock_vs_close(struct kunit *test)
+{
+	struct task_struct *task;
+	struct xek_pair p;
+	struct xek_hvc *h;
+	int closes = 0, irq;
+	evtchn_port_t port;
+
+	h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, h);
+	spin_lock_init(&h->lock);
+	init_completion(&h->done);
+	h->p = &p;
+	h->rounds = 500;
+
+	xek_pin(test, 0);
+	xek_pair_open_dev(test, &p, XEK_INTERDOMAIN_HANDLER, -1, NULL,
+			  XEK_MANUAL_EOI);
+	KUNIT_ASSERT_EQ(test, irq_set_affinity(p.rx->irq, cpumask_of(0)), 0);
+	p.rx->ctx = h;
+	p.rx->hook = xek_hvc_hook;
+
+	task = kthread_run_on_cpu(xek_hvc_poller, h, 1, "xek-hvc/%u");
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(task), "kthread on CPU 1: %ld",
+			       PTR_ERR(task));
+	while (!completion_done(&h->done)) {
+		if (hv_alloc_unbound(&port))
+			break;
+		irq = bind_evtchn_to_irqhandler(port, xek_nop_handler, 0,
+						"xek-close", h);
+		if (irq < 0) {
+			hv_close(port);
+			break;
+		}
+		unbind_from_irqhandler(irq, h);
+		closes++;
+		cond_resched();
+	}
+	KUNIT_ASSERT_GT_MSG(test, wait_for_completion_timeout(&h->done,
+							      120 * HZ),
+			    0UL, "the poller hangs");
+	kunit_info(test, "%d events sent, %d handled, %d channels closed meanwhile\n",
+		   h->sent, atomic_read(&p.rx->hits), closes);
+	KUNIT_EXPECT_EQ(test, h->sent, h->rounds);
+	KUNIT_EXPECT_EQ_MSG(test, h->lost, 0, "events not handled within 200 ms");
+	KUNIT_EXPECT_EQ(test, atomic_read(&p.rx->hits), h->rounds);
+	KUNIT_EXPECT_EQ(test, h->handled, h->rounds);
+	KUNIT_EXPECT_GT_MSG(test, closes, 0, "no channel closed during the run");
+	xen_irq_lateeoi(p.rx->irq, 0);
+	xek_pair_close(test, &p);
 }
 
 /* ---- Exhaustion ---------------------------------------------------------- */
@@ -2064,7 +2312,9 @@ static struct kunit_case xen_evtchn_cases[] = {
 	KUNIT_CASE(fix47d97020_delayed_eoi_list_order),
 	KUNIT_CASE(refcounted_port_survives_unbind_until_put),
 	KUNIT_CASE(concurrent_bind_unbind_keeps_mappings),
+	KUNIT_CASE(xsa331_torn_map_reads),
 	KUNIT_CASE(unbind_while_firing_on_other_cpu_xsa331),
+	KUNIT_CASE(xsa441_lateeoi_under_driver_lock_vs_close),
 	KUNIT_CASE(exhaust_ports_enospc_then_free_all),
 	{}
 };
