@@ -259,27 +259,41 @@ static int fifo_setup(evtchn_port_t port)
 
 /* ---- Control blocks -------------------------------------------------- */
 
-/* Register @block as the control block of @cpu's vCPU, starting afresh. */
-static int fifo_init_control(unsigned int cpu,
-			     struct evtchn_fifo_control_block *block)
+/* Give @block to Xen as the control block of @cpu's vCPU, as it is. */
+static int fifo_give_block(unsigned int cpu,
+			   struct evtchn_fifo_control_block *block)
 {
-	struct fifo_cpu_state *state = fifo_state(cpu);
 	struct evtchn_init_control op = {
 		.control_gfn	= evtchn_virt_to_gfn(block),
 		.offset		= 0,
 		.vcpu		= evtchn_xen_vcpu_id(cpu),
 	};
 
+	return HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &op);
+}
+
+/* Start @cpu's queues afresh in @block: no READY, no HEAD, no walk. */
+static void fifo_clear_queues(unsigned int cpu,
+			      struct evtchn_fifo_control_block *block)
+{
+	struct fifo_cpu_state *state = fifo_state(cpu);
+
+	memset(block, 0, sizeof(*block));
+	memset(state->next, 0, sizeof(state->next));
+	state->carry = 0;
+}
+
+/* Register @block as the control block of @cpu's vCPU, starting afresh. */
+static int fifo_init_control(unsigned int cpu,
+			     struct evtchn_fifo_control_block *block)
+{
 	/*
 	 * No READY bits and no HEADs from an earlier life of the page (or
 	 * of the domain), and no walk in progress.  The hypercall orders
 	 * the clearing before Xen's first write.
 	 */
-	memset(block, 0, sizeof(*block));
-	memset(state->next, 0, sizeof(state->next));
-	state->carry = 0;
-
-	return HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &op);
+	fifo_clear_queues(cpu, block);
+	return fifo_give_block(cpu, block);
 }
 
 /* Make sure @cpu's vCPU has a registered control block. */
@@ -602,14 +616,46 @@ static int fifo_percpu_deinit(unsigned int cpu)
 	return 0;
 }
 
-static void fifo_resume(void)
+/* An online CPU whose control block is registered, or nr_cpu_ids. */
+static unsigned int fifo_registered_cpu(void)
 {
 	unsigned int cpu;
 
+	for_each_online_cpu(cpu)
+		if (fifo_state(cpu)->registered)
+			return cpu;
+	return nr_cpu_ids;
+}
+
+static void fifo_resume(void)
+{
+	unsigned int cpu, asked = fifo_registered_cpu();
+	int asked_ret = -ENOENT;
+
 	/*
-	 * Only called when the domain was resumed as a new domain: Xen knows
-	 * none of our pages.  The event array starts empty again and grows
-	 * as the core sets ports up; the pages we have are reused.
+	 * The core calls this when Xen said the domain was resumed as a new
+	 * one.  But a toolstack's slow resume (xl save -c, a PM suspend and
+	 * wakeup) says so too when it brings back the same domain, which
+	 * keeps our control blocks, event array and queues: Xen takes a
+	 * vCPU's control block only once (until EVTCHNOP_reset) and refuses
+	 * a second one with -EINVAL.  So ask with one block that Xen took
+	 * before, as it is, without clearing it.  Its frame and offset 0
+	 * were good then, so -EINVAL can only mean that Xen still has it:
+	 * nothing to register again, and the queues, with the events that
+	 * came in meanwhile, must stay as they are.
+	 */
+	if (asked < nr_cpu_ids) {
+		asked_ret = fifo_give_block(asked, fifo_state(asked)->block);
+		if (asked_ret == -EINVAL) {
+			pr_info("resumed in the same domain: the FIFO state is still registered\n");
+			return;
+		}
+	}
+
+	/*
+	 * A new domain: Xen knows none of our pages.  The event array starts
+	 * empty again and grows as the core sets ports up; the pages we have
+	 * are reused.
 	 */
 	WRITE_ONCE(fifo_nr_pages, 0);
 
@@ -618,6 +664,17 @@ static void fifo_resume(void)
 		int ret;
 
 		state->registered = false;
+		if (cpu == asked && !asked_ret) {
+			/*
+			 * Registered above, with the old domain's contents.
+			 * Xen has not written to it yet (it queues nothing
+			 * until it has an event array page), so clearing it
+			 * now is as good as before the hypercall.
+			 */
+			fifo_clear_queues(cpu, state->block);
+			state->registered = true;
+			continue;
+		}
 		if (!state->block || !cpu_online(cpu))
 			continue;	/* percpu_init registers it later */
 
