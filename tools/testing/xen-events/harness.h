@@ -123,6 +123,13 @@ int hx_cpu_down_keep_ports(unsigned int cpu);
 int hx_cpu_up(unsigned int cpu);
 /* Suspend and resume into a new domain: every binding is gone after. */
 int hx_resume(void);
+/*
+ * Suspend, and Xen resumes the same domain: every binding is still there.
+ * @told_new: SCHEDOP_shutdown said "new domain" all the same (a slow
+ * resume), so the core runs the backend's resume and binds every port
+ * again; else (cancelled) it runs nothing.
+ */
+int hx_resume_in_place(bool told_new);
 
 /* vCPU threads: each online CPU takes its upcalls on its own thread. */
 void hx_threads_start(void);

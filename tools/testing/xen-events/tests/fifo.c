@@ -383,6 +383,110 @@ static bool test_close_while_queued(void)
 	return true;
 }
 
+/* Raise each of @n ports @times times, take the upcalls, count. */
+static bool each_delivers(const evtchn_port_t *port, unsigned int n,
+			  unsigned int times)
+{
+	u32 before[8];
+	unsigned int i, t;
+
+	ASSERT_LE(n, ARRAY_SIZE(before));
+	for (i = 0; i < n; i++)
+		before[i] = hx_port(port[i])->delivered;
+	for (i = 0; i < n; i++) {
+		for (t = 0; t < times; t++) {
+			ASSERT_OK(hx_raise(port[i]));
+			hx_drain();
+		}
+	}
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(hx_port(port[i])->delivered, before[i] + times);
+	return true;
+}
+
+/*
+ * Bug #14 (2021 report: PV/PVH domU crash on resume from suspend): Xen
+ * resumes the same domain, either telling the guest the suspend was
+ * cancelled, or, after a toolstack's slow resume, telling it that it is
+ * a new domain.  In the second case the core runs the backend's resume,
+ * which used to register the control blocks again; Xen refuses a second
+ * EVTCHNOP_init_control for a vCPU with -EINVAL, and upstream hit a
+ * BUG_ON().  Expected: no crash and no error, nothing registered twice
+ * and no page added to the event array again, the events queued across
+ * the suspend delivered, every port delivering afterwards, and CPU
+ * hotplug still working (a CPU coming up keeps its control block).  A
+ * resume in a new domain at the end registers every block again.
+ */
+static bool test_resume_in_place_no_reinit(void)
+{
+	struct evtchn_fifo_control_block *cb0, *cb1;
+	evtchn_port_t port[4];
+	unsigned long inits;
+	unsigned int pages, round, i;
+	u32 before[4];
+	int p;
+
+	SETUP(2);
+	port[0] = hx_bind_peer(0);
+	port[1] = hx_bind_peer(1);
+	port[2] = hx_bind_ipi(1);
+	port[3] = hx_bind_virq(VIRQ_TIMER, 0);
+	for (i = 0; i < 4; i++)
+		ASSERT_PORT(port[i]);
+	ASSERT_TRUE(each_delivers(port, 4, 3));
+	cb0 = mx_fifo_control_block(0);
+	cb1 = mx_fifo_control_block(1);
+	pages = mx_fifo_pages();
+
+	/* Round 0: cancelled.  Round 1: same domain, told it is new. */
+	for (round = 0; round < 2; round++) {
+		bool told_new = round;
+
+		/* In flight across the suspend: queued, not taken yet. */
+		for (i = 0; i < 4; i++) {
+			before[i] = hx_port(port[i])->delivered;
+			ASSERT_OK(hx_raise(port[i]));
+		}
+		inits = mx_stats()->calls[EVTCHNOP_init_control];
+		ASSERT_OK(hx_resume_in_place(told_new));
+		/* At most one question to Xen, which it answers -EINVAL. */
+		ASSERT_LE(mx_stats()->calls[EVTCHNOP_init_control],
+			  inits + told_new);
+		ASSERT_TRUE(mx_fifo_control_block(0) == cb0);
+		ASSERT_TRUE(mx_fifo_control_block(1) == cb1);
+		ASSERT_EQ(mx_fifo_pages(), pages);
+		hx_drain();
+		for (i = 0; i < 4; i++)
+			ASSERT_EQ(hx_port(port[i])->delivered, before[i] + 1);
+		ASSERT_TRUE(each_delivers(port, 4, 5));
+	}
+	ASSERT_TRUE(shim_log_contains("same domain"));
+
+	/* CPU 1 goes (its IPI with it) and comes back. */
+	ASSERT_OK(hx_cpu_down(1, 0));
+	ASSERT_OK(hx_cpu_up(1));
+	ASSERT_TRUE(mx_fifo_control_block(1) == cb1);
+	p = hx_bind_peer(1);
+	ASSERT_PORT(p);
+	port[2] = p;
+	ASSERT_TRUE(each_delivers(port, 4, 5));
+	ASSERT_EQ(hx_port(p)->per_cpu[1], 5);
+
+	/* A new domain after all: every vCPU registers its block again. */
+	inits = mx_stats()->calls[EVTCHNOP_init_control];
+	ASSERT_OK(hx_resume());
+	ASSERT_EQ(mx_stats()->calls[EVTCHNOP_init_control], inits + 2);
+	ASSERT_TRUE(mx_fifo_control_block(0) == cb0);
+	ASSERT_TRUE(mx_fifo_control_block(1) == cb1);
+	port[0] = hx_bind_peer(0);
+	port[1] = hx_bind_peer(1);
+	port[2] = hx_bind_ipi(1);
+	port[3] = hx_bind_virq(VIRQ_TIMER, 0);
+	for (i = 0; i < 4; i++)
+		ASSERT_PORT(port[i]);
+	return each_delivers(port, 4, 5);
+}
+
 #define FIFO_TESTS							\
 	TEST_ABI(priority_then_fifo_order, A_FIFO),			\
 	TEST_ABI(priority_preempts_queue, A_FIFO),			\
@@ -398,4 +502,5 @@ static bool test_close_while_queued(void)
 	TEST_ABI(probe_out_of_memory, A_FIFO),				\
 	TEST_ABI(percpu_init_failure, A_FIFO),				\
 	TEST_ABI(dead_cpu_keeps_bound_events, A_FIFO),			\
-	TEST_ABI(close_while_queued, A_FIFO),
+	TEST_ABI(close_while_queued, A_FIFO),				\
+	TEST_ABI(resume_in_place_no_reinit, A_FIFO),
