@@ -752,6 +752,39 @@ static const struct evtchn_ops evtchn_fifo_ops = {
 	.debug_dump	= fifo_debug_dump,
 };
 
+/*
+ * Xen refused the boot CPU's control block with -EINVAL, although a fresh
+ * page at offset 0 is always good: its vCPU has one already.  A kernel
+ * started by kexec or kdump without a soft reset (SHUTDOWN_soft_reset)
+ * finds the FIFO ABI as the kernel before it left it: that kernel's
+ * control blocks and event array, which Xen still writes to although the
+ * memory is ours now, and its bound ports.  Falling back to 2-level would
+ * not help, Xen would stay on FIFO.  So take the domain back with
+ * EVTCHNOP_reset, which closes every port and returns the domain to
+ * 2-level, and register once more.  The reset also closes the ports the
+ * toolstack made for us (xenstore, console), as a soft reset would; left
+ * as it is, no event would reach us at all.
+ */
+static int fifo_take_over(unsigned int cpu)
+{
+	struct evtchn_reset reset = { .dom = DOMID_SELF };
+	int ret;
+
+	pr_warn("FIFO ABI already set up (by a previous kernel?): resetting every event channel\n");
+	ret = HYPERVISOR_event_channel_op(EVTCHNOP_reset, &reset);
+	if (ret) {
+		pr_err("EVTCHNOP_reset failed (%d): the domain stays on the previous kernel's FIFO ABI\n",
+		       ret);
+		return ret;
+	}
+
+	ret = fifo_register_cpu(cpu);
+	if (ret)
+		pr_err("control block refused again after EVTCHNOP_reset (%d)\n",
+		       ret);
+	return ret;
+}
+
 /**
  * evtchn_fifo_probe() - switch the domain to the FIFO-based ABI
  * @ops: set to the FIFO operations on success
@@ -763,12 +796,15 @@ static const struct evtchn_ops evtchn_fifo_ops = {
  * The memory is allocated before the switch, so that after it only the
  * hypervisor can fail: once the control block is registered the domain
  * cannot go back to 2-level, and an expand failure from then on is left
- * for setup() to retry when the first port is bound.
+ * for setup() to retry when the first port is bound.  A domain that a
+ * previous kernel left on FIFO is reset first (see fifo_take_over()).
  *
  * Context: Boot, process context, before any port is bound; may sleep.
+ *
  * Return: 0 with *@ops set, -ENOMEM, or the hypervisor's error for
- * EVTCHNOP_init_control (-ENOSYS on a Xen without FIFO support); on error
- * the domain stays on the 2-level ABI.
+ * EVTCHNOP_init_control (-ENOSYS on a Xen without FIFO support) or for
+ * EVTCHNOP_reset; on error the domain stays on the 2-level ABI, unless
+ * the reset of a domain a previous kernel left on FIFO failed.
  */
 int evtchn_fifo_probe(const struct evtchn_ops **ops)
 {
@@ -785,6 +821,8 @@ int evtchn_fifo_probe(const struct evtchn_ops **ops)
 	}
 
 	ret = fifo_register_cpu(cpu);
+	if (ret == -EINVAL)
+		ret = fifo_take_over(cpu);
 	if (ret) {
 		if (own_page) {
 			free_page((unsigned long)fifo_page[0]);
