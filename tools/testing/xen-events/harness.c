@@ -253,6 +253,8 @@ int hx_setup(const struct hx_opts *opts)
 	shim_set_cpu(0);
 	shim_set_cpu_online(0, true);
 	hx.up = true;
+	if (opts->before_probe)
+		opts->before_probe();
 
 	probe = probe_of(opts->abi);
 	if (!probe) {

@@ -34,6 +34,8 @@ struct hx_opts {
 	bool no_3l;			/* ... without the 3-level ABI (stock) */
 	bool domu;			/* not the hardware domain */
 	unsigned int max_evtchn_port;	/* the model's cap (0: none) */
+	/* Run on CPU 0 with the model up, before the probe. */
+	void (*before_probe)(void);
 };
 
 /* Create the model, probe the ABI (falling back to 2-level like the core)
