@@ -259,27 +259,41 @@ static int fifo_setup(evtchn_port_t port)
 
 /* ---- Control blocks -------------------------------------------------- */
 
-/* Register @block as the control block of @cpu's vCPU, starting afresh. */
-static int fifo_init_control(unsigned int cpu,
-			     struct evtchn_fifo_control_block *block)
+/* Give @block to Xen as the control block of @cpu's vCPU, as it is. */
+static int fifo_give_block(unsigned int cpu,
+			   struct evtchn_fifo_control_block *block)
 {
-	struct fifo_cpu_state *state = fifo_state(cpu);
 	struct evtchn_init_control op = {
 		.control_gfn	= evtchn_virt_to_gfn(block),
 		.offset		= 0,
 		.vcpu		= evtchn_xen_vcpu_id(cpu),
 	};
 
+	return HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &op);
+}
+
+/* Start @cpu's queues afresh in @block: no READY, no HEAD, no walk. */
+static void fifo_clear_queues(unsigned int cpu,
+			      struct evtchn_fifo_control_block *block)
+{
+	struct fifo_cpu_state *state = fifo_state(cpu);
+
+	memset(block, 0, sizeof(*block));
+	memset(state->next, 0, sizeof(state->next));
+	state->carry = 0;
+}
+
+/* Register @block as the control block of @cpu's vCPU, starting afresh. */
+static int fifo_init_control(unsigned int cpu,
+			     struct evtchn_fifo_control_block *block)
+{
 	/*
 	 * No READY bits and no HEADs from an earlier life of the page (or
 	 * of the domain), and no walk in progress.  The hypercall orders
 	 * the clearing before Xen's first write.
 	 */
-	memset(block, 0, sizeof(*block));
-	memset(state->next, 0, sizeof(state->next));
-	state->carry = 0;
-
-	return HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &op);
+	fifo_clear_queues(cpu, block);
+	return fifo_give_block(cpu, block);
 }
 
 /* Make sure @cpu's vCPU has a registered control block. */
@@ -602,14 +616,46 @@ static int fifo_percpu_deinit(unsigned int cpu)
 	return 0;
 }
 
-static void fifo_resume(void)
+/* An online CPU whose control block is registered, or nr_cpu_ids. */
+static unsigned int fifo_registered_cpu(void)
 {
 	unsigned int cpu;
 
+	for_each_online_cpu(cpu)
+		if (fifo_state(cpu)->registered)
+			return cpu;
+	return nr_cpu_ids;
+}
+
+static void fifo_resume(void)
+{
+	unsigned int cpu, asked = fifo_registered_cpu();
+	int asked_ret = -ENOENT;
+
 	/*
-	 * Only called when the domain was resumed as a new domain: Xen knows
-	 * none of our pages.  The event array starts empty again and grows
-	 * as the core sets ports up; the pages we have are reused.
+	 * The core calls this when Xen said the domain was resumed as a new
+	 * one.  But a toolstack's slow resume (xl save -c, a PM suspend and
+	 * wakeup) says so too when it brings back the same domain, which
+	 * keeps our control blocks, event array and queues: Xen takes a
+	 * vCPU's control block only once (until EVTCHNOP_reset) and refuses
+	 * a second one with -EINVAL.  So ask with one block that Xen took
+	 * before, as it is, without clearing it.  Its frame and offset 0
+	 * were good then, so -EINVAL can only mean that Xen still has it:
+	 * nothing to register again, and the queues, with the events that
+	 * came in meanwhile, must stay as they are.
+	 */
+	if (asked < nr_cpu_ids) {
+		asked_ret = fifo_give_block(asked, fifo_state(asked)->block);
+		if (asked_ret == -EINVAL) {
+			pr_info("resumed in the same domain: the FIFO state is still registered\n");
+			return;
+		}
+	}
+
+	/*
+	 * A new domain: Xen knows none of our pages.  The event array starts
+	 * empty again and grows as the core sets ports up; the pages we have
+	 * are reused.
 	 */
 	WRITE_ONCE(fifo_nr_pages, 0);
 
@@ -618,6 +664,17 @@ static void fifo_resume(void)
 		int ret;
 
 		state->registered = false;
+		if (cpu == asked && !asked_ret) {
+			/*
+			 * Registered above, with the old domain's contents.
+			 * Xen has not written to it yet (it queues nothing
+			 * until it has an event array page), so clearing it
+			 * now is as good as before the hypercall.
+			 */
+			fifo_clear_queues(cpu, state->block);
+			state->registered = true;
+			continue;
+		}
 		if (!state->block || !cpu_online(cpu))
 			continue;	/* percpu_init registers it later */
 
@@ -695,6 +752,39 @@ static const struct evtchn_ops evtchn_fifo_ops = {
 	.debug_dump	= fifo_debug_dump,
 };
 
+/*
+ * Xen refused the boot CPU's control block with -EINVAL, although a fresh
+ * page at offset 0 is always good: its vCPU has one already.  A kernel
+ * started by kexec or kdump without a soft reset (SHUTDOWN_soft_reset)
+ * finds the FIFO ABI as the kernel before it left it: that kernel's
+ * control blocks and event array, which Xen still writes to although the
+ * memory is ours now, and its bound ports.  Falling back to 2-level would
+ * not help, Xen would stay on FIFO.  So take the domain back with
+ * EVTCHNOP_reset, which closes every port and returns the domain to
+ * 2-level, and register once more.  The reset also closes the ports the
+ * toolstack made for us (xenstore, console), as a soft reset would; left
+ * as it is, no event would reach us at all.
+ */
+static int fifo_take_over(unsigned int cpu)
+{
+	struct evtchn_reset reset = { .dom = DOMID_SELF };
+	int ret;
+
+	pr_warn("FIFO ABI already set up (by a previous kernel?): resetting every event channel\n");
+	ret = HYPERVISOR_event_channel_op(EVTCHNOP_reset, &reset);
+	if (ret) {
+		pr_err("EVTCHNOP_reset failed (%d): the domain stays on the previous kernel's FIFO ABI\n",
+		       ret);
+		return ret;
+	}
+
+	ret = fifo_register_cpu(cpu);
+	if (ret)
+		pr_err("control block refused again after EVTCHNOP_reset (%d)\n",
+		       ret);
+	return ret;
+}
+
 /**
  * evtchn_fifo_probe() - switch the domain to the FIFO-based ABI
  * @ops: set to the FIFO operations on success
@@ -706,12 +796,15 @@ static const struct evtchn_ops evtchn_fifo_ops = {
  * The memory is allocated before the switch, so that after it only the
  * hypervisor can fail: once the control block is registered the domain
  * cannot go back to 2-level, and an expand failure from then on is left
- * for setup() to retry when the first port is bound.
+ * for setup() to retry when the first port is bound.  A domain that a
+ * previous kernel left on FIFO is reset first (see fifo_take_over()).
  *
  * Context: Boot, process context, before any port is bound; may sleep.
+ *
  * Return: 0 with *@ops set, -ENOMEM, or the hypervisor's error for
- * EVTCHNOP_init_control (-ENOSYS on a Xen without FIFO support); on error
- * the domain stays on the 2-level ABI.
+ * EVTCHNOP_init_control (-ENOSYS on a Xen without FIFO support) or for
+ * EVTCHNOP_reset; on error the domain stays on the 2-level ABI, unless
+ * the reset of a domain a previous kernel left on FIFO failed.
  */
 int evtchn_fifo_probe(const struct evtchn_ops **ops)
 {
@@ -728,6 +821,8 @@ int evtchn_fifo_probe(const struct evtchn_ops **ops)
 	}
 
 	ret = fifo_register_cpu(cpu);
+	if (ret == -EINVAL)
+		ret = fifo_take_over(cpu);
 	if (ret) {
 		if (own_page) {
 			free_page((unsigned long)fifo_page[0]);

@@ -34,6 +34,8 @@ struct hx_opts {
 	bool no_3l;			/* ... without the 3-level ABI (stock) */
 	bool domu;			/* not the hardware domain */
 	unsigned int max_evtchn_port;	/* the model's cap (0: none) */
+	/* Run on CPU 0 with the model up, before the probe. */
+	void (*before_probe)(void);
 };
 
 /* Create the model, probe the ABI (falling back to 2-level like the core)
@@ -123,6 +125,13 @@ int hx_cpu_down_keep_ports(unsigned int cpu);
 int hx_cpu_up(unsigned int cpu);
 /* Suspend and resume into a new domain: every binding is gone after. */
 int hx_resume(void);
+/*
+ * Suspend, and Xen resumes the same domain: every binding is still there.
+ * @told_new: SCHEDOP_shutdown said "new domain" all the same (a slow
+ * resume), so the core runs the backend's resume and binds every port
+ * again; else (cancelled) it runs nothing.
+ */
+int hx_resume_in_place(bool told_new);
 
 /* vCPU threads: each online CPU takes its upcalls on its own thread. */
 void hx_threads_start(void);

@@ -1822,6 +1822,16 @@ bool mx_3l_masked(evtchn_port_t port)
 	       l3_test(dom.l3_mask, port);
 }
 
+unsigned long *mx_mask_long(evtchn_port_t port)
+{
+	if (dom.abi == MX_ABI_3L && port < MX_3L_PORTS)
+		return (unsigned long *)L3_WORD(dom.l3_mask, port);
+	if (dom.abi == MX_ABI_2L && port < MX_2L_PORTS)
+		return (unsigned long *)dom.si->evtchn_mask +
+		       port / BITS_PER_LONG;
+	return NULL;
+}
+
 bool mx_3l_word_masked(evtchn_port_t port)
 {
 	return dom.abi == MX_ABI_3L && port < MX_3L_PORTS &&

@@ -156,6 +156,11 @@ bool mx_3l_masked(evtchn_port_t port);
 bool mx_3l_word_masked(evtchn_port_t port);
 /* 3-level: distinct guest pages Xen maps (L3 bitmaps and L2 pages). */
 unsigned int mx_3l_pages(void);
+/*
+ * The long holding @port's mask bit that Xen reads (2-level: shared_info,
+ * 3-level: the L3 mask page), or NULL on FIFO (the event word has it).
+ */
+unsigned long *mx_mask_long(evtchn_port_t port);
 
 /* ---- Steering ---------------------------------------------------------- */
 

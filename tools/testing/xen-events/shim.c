@@ -405,3 +405,108 @@ void shim_fail_kmalloc(unsigned int skip)
 	fail_kmalloc_in = (int)skip;
 	pthread_mutex_unlock(&mem_lock);
 }
+
+/* ---- The trace of barriers, bit operations and hypercalls --------------- */
+
+int shim_trace_on;
+static struct shim_trace_entry trace[SHIM_TRACE_MAX];
+static unsigned int trace_next;
+
+static void trace_add(enum shim_trace_kind kind, const char *what,
+		      const void *addr, unsigned long mask,
+		      evtchn_port_t port)
+{
+	unsigned int i = __atomic_fetch_add(&trace_next, 1, __ATOMIC_SEQ_CST);
+
+	if (i >= SHIM_TRACE_MAX)
+		return;
+	trace[i] = (struct shim_trace_entry){
+		.kind = kind,
+		.what = what,
+		.addr = addr,
+		.mask = mask,
+		.port = port,
+		.cpu = shim_cpu,
+	};
+}
+
+void shim_trace_record(enum shim_trace_kind kind, const char *what,
+		       const void *addr, unsigned long mask)
+{
+	trace_add(kind, what, addr, mask, 0);
+}
+
+void shim_trace_hypercall(int cmd, const void *arg)
+{
+	evtchn_port_t port = 0;
+
+	/* The port-addressed operations a trace is asked about. */
+	switch (arg ? cmd : -1) {
+	case EVTCHNOP_unmask:
+		port = ((const struct evtchn_unmask *)arg)->port;
+		break;
+	case EVTCHNOP_send:
+		port = ((const struct evtchn_send *)arg)->port;
+		break;
+	case EVTCHNOP_close:
+		port = ((const struct evtchn_close *)arg)->port;
+		break;
+	case EVTCHNOP_bind_vcpu:
+		port = ((const struct evtchn_bind_vcpu *)arg)->port;
+		break;
+	}
+	trace_add(SHIM_TR_HYPERCALL, "HYPERVISOR_event_channel_op", NULL,
+		  (unsigned long)cmd, port);
+}
+
+void shim_trace_start(void)
+{
+	__atomic_store_n(&shim_trace_on, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&trace_next, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&shim_trace_on, 1, __ATOMIC_SEQ_CST);
+}
+
+void shim_trace_stop(void)
+{
+	__atomic_store_n(&shim_trace_on, 0, __ATOMIC_SEQ_CST);
+}
+
+unsigned int shim_trace_len(void)
+{
+	return min_t(unsigned int,
+		     __atomic_load_n(&trace_next, __ATOMIC_SEQ_CST),
+		     SHIM_TRACE_MAX);
+}
+
+unsigned int shim_trace_dropped(void)
+{
+	unsigned int n = __atomic_load_n(&trace_next, __ATOMIC_SEQ_CST);
+
+	return n > SHIM_TRACE_MAX ? n - SHIM_TRACE_MAX : 0;
+}
+
+const struct shim_trace_entry *shim_trace_entry(unsigned int i)
+{
+	return i < shim_trace_len() ? &trace[i] : NULL;
+}
+
+void shim_trace_dump(FILE *f)
+{
+	unsigned int i, n = shim_trace_len();
+
+	for (i = 0; i < n; i++) {
+		const struct shim_trace_entry *e = &trace[i];
+
+		if (e->kind == SHIM_TR_HYPERCALL)
+			fprintf(f, "  trace %u: cpu%d %s(%lu) port %u\n", i,
+				e->cpu, e->what, e->mask, e->port);
+		else if (e->addr)
+			fprintf(f, "  trace %u: cpu%d %s %p mask %#lx\n", i,
+				e->cpu, e->what, e->addr, e->mask);
+		else
+			fprintf(f, "  trace %u: cpu%d %s\n", i, e->cpu, e->what);
+	}
+	if (shim_trace_dropped())
+		fprintf(f, "  trace: %u more entries dropped\n",
+			shim_trace_dropped());
+}

@@ -27,6 +27,31 @@ unsigned long shim_pages_allocated(void);
 void shim_fail_page_alloc(unsigned int skip);
 void shim_fail_kmalloc(unsigned int skip);
 
+/*
+ * The trace of barriers, bit operations and hypercalls (include/base.h):
+ * entries in the order they happened, from every thread.  Starting it
+ * empties it; it holds SHIM_TRACE_MAX entries and counts the ones it had
+ * to drop.
+ */
+#define SHIM_TRACE_MAX	4096
+
+struct shim_trace_entry {
+	enum shim_trace_kind kind;
+	const char *what;		/* the macro or function, or the hypercall */
+	const void *addr;		/* the long a bit operation acted on */
+	unsigned long mask;		/* its bit, or the hypercall's command */
+	evtchn_port_t port;		/* the port of a port hypercall, or 0 */
+	int cpu;			/* the CPU that did it */
+};
+
+void shim_trace_start(void);
+void shim_trace_stop(void);
+unsigned int shim_trace_len(void);
+unsigned int shim_trace_dropped(void);
+const struct shim_trace_entry *shim_trace_entry(unsigned int i);
+/* Print the trace (e.g. after a failed check). */
+void shim_trace_dump(FILE *f);
+
 /* CPUs as the kernel sees them. */
 void shim_cpus_init(unsigned int nr_cpus);
 void shim_set_cpu_online(unsigned int cpu, bool online);

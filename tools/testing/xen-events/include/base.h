@@ -212,19 +212,70 @@ typedef struct {
 #define offset_in_page(p)	((unsigned long)(p) & ~PAGE_MASK)
 #define PAGE_ALIGNED(addr)	IS_ALIGNED((unsigned long)(addr), PAGE_SIZE)
 
+/* ---- The trace of barriers and bit operations --------------------------
+ *
+ * CUSTOMISED for testing.  A test that switches the trace on
+ * (shim_trace_start(), shim.h) gets, in program order, every barrier
+ * below, every bit operation that sets, clears or flips a bit (whatever
+ * the bit was before) and every event channel hypercall (xen_shim.h),
+ * from every thread, until it switches it off.
+ * Nothing is recorded otherwise: the cost is one relaxed load and a
+ * branch.  The benchmark (HX_BENCH) compiles the trace out.
+ */
+enum shim_trace_kind {
+	SHIM_TR_FULL_MB,	/* mb(), smp_mb(), virt_mb(), smp_mb__*() */
+	SHIM_TR_WMB,		/* wmb(), smp_wmb(), virt_wmb() */
+	SHIM_TR_RMB,		/* rmb(), smp_rmb(), virt_rmb() */
+	SHIM_TR_SET,		/* a bit operation set @mask in @addr's long */
+	SHIM_TR_CLEAR,		/* ... cleared it */
+	SHIM_TR_CHANGE,		/* ... flipped it */
+	SHIM_TR_HYPERCALL,	/* event channel hypercall, @mask the command */
+};
+
+#ifdef HX_BENCH
+#define __shim_trace(kind, what, addr, mask)	do { } while (0)
+#else
+extern int shim_trace_on;
+void shim_trace_record(enum shim_trace_kind kind, const char *what,
+		       const void *addr, unsigned long mask);
+#define __shim_trace(kind, what, addr, mask)				\
+	do {								\
+		if (unlikely(__atomic_load_n(&shim_trace_on,		\
+					     __ATOMIC_RELAXED)))	\
+			shim_trace_record(kind, what,		\
+					  (const void *)(addr), mask);	\
+	} while (0)
+#endif
+
 /* ---- Barriers -------------------------------------------------------- */
 
-#define mb()			__atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define rmb()			__atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define wmb()			__atomic_thread_fence(__ATOMIC_RELEASE)
-#define smp_mb()		mb()
-#define smp_rmb()		rmb()
-#define smp_wmb()		wmb()
-#define virt_mb()		mb()
-#define virt_rmb()		rmb()
-#define virt_wmb()		wmb()
-#define smp_mb__before_atomic()	barrier()
-#define smp_mb__after_atomic()	barrier()
+#define __shim_fence(kind, what, order)					\
+	do {								\
+		__shim_trace(kind, what, NULL, 0);			\
+		__atomic_thread_fence(order);				\
+	} while (0)
+#define mb()		__shim_fence(SHIM_TR_FULL_MB, "mb", __ATOMIC_SEQ_CST)
+#define rmb()		__shim_fence(SHIM_TR_RMB, "rmb", __ATOMIC_ACQUIRE)
+#define wmb()		__shim_fence(SHIM_TR_WMB, "wmb", __ATOMIC_RELEASE)
+#define smp_mb()	__shim_fence(SHIM_TR_FULL_MB, "smp_mb", __ATOMIC_SEQ_CST)
+#define smp_rmb()	__shim_fence(SHIM_TR_RMB, "smp_rmb", __ATOMIC_ACQUIRE)
+#define smp_wmb()	__shim_fence(SHIM_TR_WMB, "smp_wmb", __ATOMIC_RELEASE)
+#define virt_mb()	__shim_fence(SHIM_TR_FULL_MB, "virt_mb", __ATOMIC_SEQ_CST)
+#define virt_rmb()	__shim_fence(SHIM_TR_RMB, "virt_rmb", __ATOMIC_ACQUIRE)
+#define virt_wmb()	__shim_fence(SHIM_TR_WMB, "virt_wmb", __ATOMIC_RELEASE)
+/* With the atomic next to them, a full barrier; the shim's atomics are. */
+#define smp_mb__before_atomic()						\
+	do {								\
+		__shim_trace(SHIM_TR_FULL_MB, "smp_mb__before_atomic",	\
+			     NULL, 0);					\
+		barrier();						\
+	} while (0)
+#define smp_mb__after_atomic()						\
+	do {								\
+		__shim_trace(SHIM_TR_FULL_MB, "smp_mb__after_atomic",	\
+			     NULL, 0);					\
+		barrier();						\
+	} while (0)
 #define smp_store_mb(var, v)	\
 	do { WRITE_ONCE(var, v); smp_mb(); } while (0)
 #define smp_store_release(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE)
@@ -331,33 +382,45 @@ static inline volatile unsigned long *__shim_bitword(long nr,
 
 static inline void set_bit(long nr, volatile unsigned long *addr)
 {
+	__shim_trace(SHIM_TR_SET, "set_bit", __shim_bitword(nr, addr),
+		     BIT_MASK(nr));
 	__atomic_fetch_or(__shim_bitword(nr, addr), BIT_MASK(nr), __ATOMIC_SEQ_CST);
 }
 
 static inline void clear_bit(long nr, volatile unsigned long *addr)
 {
+	__shim_trace(SHIM_TR_CLEAR, "clear_bit", __shim_bitword(nr, addr),
+		     BIT_MASK(nr));
 	__atomic_fetch_and(__shim_bitword(nr, addr), ~BIT_MASK(nr), __ATOMIC_SEQ_CST);
 }
 
 static inline void change_bit(long nr, volatile unsigned long *addr)
 {
+	__shim_trace(SHIM_TR_CHANGE, "change_bit", __shim_bitword(nr, addr),
+		     BIT_MASK(nr));
 	__atomic_fetch_xor(__shim_bitword(nr, addr), BIT_MASK(nr), __ATOMIC_SEQ_CST);
 }
 
 static inline bool test_and_set_bit(long nr, volatile unsigned long *addr)
 {
+	__shim_trace(SHIM_TR_SET, "test_and_set_bit",
+		     __shim_bitword(nr, addr), BIT_MASK(nr));
 	return __atomic_fetch_or(__shim_bitword(nr, addr), BIT_MASK(nr),
 				 __ATOMIC_SEQ_CST) & BIT_MASK(nr);
 }
 
 static inline bool test_and_clear_bit(long nr, volatile unsigned long *addr)
 {
+	__shim_trace(SHIM_TR_CLEAR, "test_and_clear_bit",
+		     __shim_bitword(nr, addr), BIT_MASK(nr));
 	return __atomic_fetch_and(__shim_bitword(nr, addr), ~BIT_MASK(nr),
 				  __ATOMIC_SEQ_CST) & BIT_MASK(nr);
 }
 
 static inline bool test_and_change_bit(long nr, volatile unsigned long *addr)
 {
+	__shim_trace(SHIM_TR_CHANGE, "test_and_change_bit",
+		     __shim_bitword(nr, addr), BIT_MASK(nr));
 	return __atomic_fetch_xor(__shim_bitword(nr, addr), BIT_MASK(nr),
 				  __ATOMIC_SEQ_CST) & BIT_MASK(nr);
 }
@@ -375,16 +438,22 @@ static inline bool test_bit(long nr, const volatile unsigned long *addr)
 /* The non-atomic variants: plain read-modify-write. */
 static inline void __set_bit(long nr, volatile unsigned long *addr)
 {
+	__shim_trace(SHIM_TR_SET, "__set_bit", __shim_bitword(nr, addr),
+		     BIT_MASK(nr));
 	*__shim_bitword(nr, addr) |= BIT_MASK(nr);
 }
 
 static inline void __clear_bit(long nr, volatile unsigned long *addr)
 {
+	__shim_trace(SHIM_TR_CLEAR, "__clear_bit", __shim_bitword(nr, addr),
+		     BIT_MASK(nr));
 	*__shim_bitword(nr, addr) &= ~BIT_MASK(nr);
 }
 
 static inline void __change_bit(long nr, volatile unsigned long *addr)
 {
+	__shim_trace(SHIM_TR_CHANGE, "__change_bit", __shim_bitword(nr, addr),
+		     BIT_MASK(nr));
 	*__shim_bitword(nr, addr) ^= BIT_MASK(nr);
 }
 

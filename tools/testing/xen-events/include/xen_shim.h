@@ -78,9 +78,15 @@ static inline unsigned long virt_to_gfn(const void *v)
 
 /* Every event channel hypercall is served by the model, as the calling vCPU. */
 int model_guest_event_channel_op(unsigned int xen_vcpu, int cmd, void *arg);
+/* Record the hypercall in the trace (include/base.h) before it runs. */
+void shim_trace_hypercall(int cmd, const void *arg);
 
 static inline int HYPERVISOR_event_channel_op(int cmd, void *arg)
 {
+#ifndef HX_BENCH
+	if (unlikely(__atomic_load_n(&shim_trace_on, __ATOMIC_RELAXED)))
+		shim_trace_hypercall(cmd, arg);
+#endif
 	return model_guest_event_channel_op(xen_vcpu_nr(smp_processor_id()),
 					    cmd, arg);
 }
