@@ -2002,7 +2002,7 @@ static void unbind_while_firing_on_other_cpu_xsa331(struct kunit *test)
  * @done:     The poller finished.
  */
 struct xek_hvc {
-	spinlock_t lock;
+	spinlock_t lock;	/* the driver's lock (see above) */
 	struct xek_pair *p;
 	int rounds, sent, lost, handled;
 	struct completion done;
@@ -2032,8 +2032,8 @@ static int xek_hvc_poller(void *data)
 		xen_irq_lateeoi(rx->irq, 0);
 		spin_unlock_irqrestore(&h->lock, flags);
 		h->sent++;
-		for (j = 0; j < 20000 && atomic_read(&rx->hits) == before; j++)
-			udelay(10);
+		for (j = 0; j < 4000 && atomic_read(&rx->hits) == before; j++)
+			usleep_range(50, 100);
 		if (atomic_read(&rx->hits) == before)
 			h->lost++;
 	}
