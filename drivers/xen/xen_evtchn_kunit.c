@@ -51,6 +51,8 @@
 
 /* How long an event that must arrive may take, and a "quiet" period. */
 #define XEK_ARRIVE_MS		2000
+/* How long the event raised at binding may take (see xek_pair_open_dev()). */
+#define XEK_OPEN_MS		10000
 #define XEK_QUIET_MS		100
 
 /* Ports of the 2-level ABI (64-bit guest): 0..4095. */
@@ -522,8 +524,15 @@ static void xek_pair_open_dev(struct kunit *test, struct xek_pair *p,
 		KUNIT_ASSERT_EQ_MSG(test, rc, 0, "bind port %u", p->tx);
 	}
 
-	/* The initial event (checked by interdomain_bind_raises_one_event). */
-	xek_wait_hits(p->rx, 1, XEK_ARRIVE_MS);
+	/*
+	 * The initial event (checked by interdomain_bind_raises_one_event).
+	 * A test must not start before it came: arriving late, it would be
+	 * taken for the answer to the test's first event.  Under a heavily
+	 * loaded emulator it has taken more than XEK_ARRIVE_MS.
+	 */
+	KUNIT_ASSERT_TRUE_MSG(test, xek_wait_hits(p->rx, 1, XEK_OPEN_MS),
+			      "the event Xen raises at binding did not come in %d ms",
+			      XEK_OPEN_MS);
 	xek_chan_reset(p->rx);
 }
 
