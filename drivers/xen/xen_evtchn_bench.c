@@ -523,13 +523,13 @@ static unsigned int xeb_latencies(unsigned int reps, unsigned int gap_us,
 		notify_remote_via_evtchn(xeb_work[0].port[0]);
 		for (w = 0; READ_ONCE(xeb_cnt.hits) == before && w < 100; w++)
 			usleep_range(1000, 1100);
-		if (w > 1)
-			(*late)++;
 		stamp = READ_ONCE(xeb_cnt.stamp);
 		if (READ_ONCE(xeb_cnt.hits) - before != 1 || !stamp) {
 			(*lost)++;
 			continue;
 		}
+		if (w > 1)
+			(*late)++;
 		if (f && completion_done(&f->done))
 			break;
 		xeb_samples[kept++] = xeb_ns(stamp - t0);

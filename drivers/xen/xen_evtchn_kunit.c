@@ -1850,9 +1850,13 @@ static int xek_torn_writer(void *data)
 		}
 		irq = bind_evtchn_to_irqhandler(port, xek_nop_handler, 0,
 						"xek-torn", t);
-		if (irq < 0 || irq >= NR_IRQS) {
-			if (irq < 0)
-				hv_close(port);
+		if (irq < 0) {
+			hv_close(port);
+			t->failures++;
+			continue;
+		}
+		if (irq >= NR_IRQS) {
+			unbind_from_irqhandler(irq, t);
 			t->failures++;
 			continue;
 		}
@@ -1873,9 +1877,11 @@ static int xek_torn_writer(void *data)
  * unbinds it.  A thread on CPU 1 binds and unbinds one port 2000 times
  * (a new IRQ descriptor and binding every time); CPU 0 looks the port up
  * through irq_from_evtchn() all along.  Every answer must be "unbound" or
- * an IRQ the port was really bound to: a half-written or stale slot
- * would give another number (or crash the lookup).  Both answers must be
- * seen, or the race was not exercised.
+ * an IRQ the port was bound to at some point: a half-written slot or a
+ * record freed under the reader would give another number (or crash the
+ * lookup).  An answer that is merely stale, an IRQ the port had a moment
+ * before, is allowed: lookups are not ordered against unbinds.  Both
+ * answers must be seen, or the race was not exercised.
  */
 static void xsa331_torn_map_reads(struct kunit *test)
 {
@@ -2006,7 +2012,7 @@ static void unbind_while_firing_on_other_cpu_xsa331(struct kunit *test)
  * @p:        The lateeoi pair.
  * @rounds:   Events the poller sends.
  * @sent:     Events sent.
- * @lost:     Events not handled within 200 ms.
+ * @lost:     Events not handled within 1 s.
  * @handled:  Handler runs that got @lock.
  * @done:     The poller finished.
  */
@@ -2041,8 +2047,8 @@ static int xek_hvc_poller(void *data)
 		xen_irq_lateeoi(rx->irq, 0);
 		spin_unlock_irqrestore(&h->lock, flags);
 		h->sent++;
-		for (j = 0; j < 4000 && atomic_read(&rx->hits) == before; j++)
-			usleep_range(50, 100);
+		for (j = 0; j < 10000 && atomic_read(&rx->hits) == before; j++)
+			usleep_range(100, 200);
 		if (atomic_read(&rx->hits) == before)
 			h->lost++;
 	}
@@ -2102,13 +2108,12 @@ static void xsa441_lateeoi_under_driver_lock_vs_close(struct kunit *test)
 		closes++;
 		cond_resched();
 	}
-	KUNIT_ASSERT_GT_MSG(test, wait_for_completion_timeout(&h->done,
-							      120 * HZ),
-			    0UL, "the poller hangs");
+	/* Bounded: 500 rounds of at most about 1 s each.  It uses @p. */
+	wait_for_completion(&h->done);
 	kunit_info(test, "%d events sent, %d handled, %d channels closed meanwhile\n",
 		   h->sent, atomic_read(&p.rx->hits), closes);
 	KUNIT_EXPECT_EQ(test, h->sent, h->rounds);
-	KUNIT_EXPECT_EQ_MSG(test, h->lost, 0, "events not handled within 200 ms");
+	KUNIT_EXPECT_EQ_MSG(test, h->lost, 0, "events not handled within 1 s");
 	KUNIT_EXPECT_EQ(test, atomic_read(&p.rx->hits), h->rounds);
 	KUNIT_EXPECT_EQ(test, h->handled, h->rounds);
 	KUNIT_EXPECT_GT_MSG(test, closes, 0, "no channel closed during the run");
