@@ -776,28 +776,35 @@ static const struct evtchn_ops evtchn_fifo_ops = {
 };
 
 /*
- * Xen refused the boot CPU's control block with -EINVAL, although a fresh
- * page at offset 0 is always good: its vCPU has one already.  A kernel
- * started by kexec or kdump without a soft reset (SHUTDOWN_soft_reset)
- * finds the FIFO ABI as the kernel before it left it: that kernel's
- * control blocks and event array, which Xen still writes to although the
- * memory is ours now, and its bound ports.  Falling back to 2-level would
- * not help, Xen would stay on FIFO.  So take the domain back with
- * EVTCHNOP_reset, which closes every port and returns the domain to
- * 2-level, and register once more.  The reset also closes the ports the
- * toolstack made for us (xenstore, console), as a soft reset would; left
- * as it is, no event would reach us at all.
+ * Xen refused the boot CPU's control block with -EINVAL.  A fresh page at
+ * offset 0 is refused so when the vCPU has a block already, or when Xen
+ * cannot map the page.  The first is what a kernel started by kexec or
+ * kdump without SHUTDOWN_soft_reset finds: the FIFO ABI as the kernel
+ * before left it, with its control blocks and event array (memory that is
+ * ours now, which Xen still writes to) and its bound ports.  Falling back
+ * to 2-level would not help, Xen would stay on FIFO and deliver nothing.
+ *
+ * Only once Xen confirms that the domain is on FIFO is it taken back with
+ * EVTCHNOP_reset, which closes every port and returns it to 2-level, and
+ * the block offered once more.  Nobody makes the channels again after
+ * that reset (unlike after a soft reset, where the toolstack rebuilds
+ * them): a domU loses its xenstore and console channels; dom0 has bound
+ * none yet at probe time.  Without the reset no event would come at all.
+ * Not confirmed: return -EINVAL as it was, and the core falls back.
  */
 static int fifo_take_over(unsigned int cpu)
 {
 	struct evtchn_reset reset = { .dom = DOMID_SELF };
 	int ret;
 
+	if (!fifo_xen_has_fifo())
+		return -EINVAL;
+
 	pr_warn("FIFO ABI already set up (by a previous kernel?): resetting every event channel\n");
 	ret = HYPERVISOR_event_channel_op(EVTCHNOP_reset, &reset);
 	if (ret) {
-		pr_err("EVTCHNOP_reset failed (%d): the domain stays on the previous kernel's FIFO ABI\n",
-		       ret);
+		pr_crit("EVTCHNOP_reset failed (%d): Xen stays on FIFO and still writes to the previous kernel's control blocks and event array pages, memory now in use by this kernel\n",
+			ret);
 		return ret;
 	}
 
@@ -819,8 +826,9 @@ static int fifo_take_over(unsigned int cpu)
  * The memory is allocated before the switch, so that after it only the
  * hypervisor can fail: once the control block is registered the domain
  * cannot go back to 2-level, and an expand failure from then on is left
- * for setup() to retry when the first port is bound.  A domain that a
- * previous kernel left on FIFO is reset first (see fifo_take_over()).
+ * for setup() to retry when the first port is bound.  A domain that Xen
+ * confirms a previous kernel left on FIFO is reset first (see
+ * fifo_take_over()).
  *
  * Context: Boot, process context, before any port is bound; may sleep.
  *

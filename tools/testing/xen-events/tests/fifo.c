@@ -516,6 +516,36 @@ static bool test_resume_in_place_no_reinit(void)
 }
 
 /*
+ * A resume in a new domain where Xen refuses the first control block
+ * with -EINVAL for another reason (it could not map the page).  -EINVAL
+ * alone does not mean "kept": Xen says the domain is not on FIFO, so the
+ * backend warns, tells the core it is a new domain and registers every
+ * block; fresh ports deliver.
+ */
+static bool test_resume_einval_not_kept(void)
+{
+	evtchn_port_t port[4];
+	unsigned int i;
+
+	SETUP(2);
+	mx_fail_op(EVTCHNOP_init_control, -EINVAL, 0);
+	ASSERT_OK(hx_resume());
+	ASSERT_EQ(mx_abi(), MX_ABI_FIFO);
+	ASSERT_EQ(shim_nr_warnings(), 1);
+	ASSERT_TRUE(shim_log_contains("not on FIFO"));
+	ASSERT_FALSE(shim_log_contains("same domain"));
+	port[0] = hx_bind_peer(0);
+	port[1] = hx_bind_peer(1);
+	port[2] = hx_bind_ipi(1);
+	port[3] = hx_bind_virq(VIRQ_TIMER, 0);
+	for (i = 0; i < 4; i++)
+		ASSERT_PORT(port[i]);
+	ASSERT_TRUE(each_delivers(port, 4, 5));
+	hx_allow_warnings();
+	return true;
+}
+
+/*
  * What a previous kernel leaves at Xen when it kexecs without a soft
  * reset: FIFO set up on both vCPUs (its control blocks and one event
  * array page, in memory that is ours now), an IPI, a timer VIRQ and an
@@ -699,6 +729,42 @@ static bool test_boot_with_fifo_already_active_reset_fails(void)
 	return true;
 }
 
+/* A fresh domain whose first control block Xen cannot map. */
+static void control_block_unmappable(void)
+{
+	mx_fail_op(EVTCHNOP_init_control, -EINVAL, 0);
+}
+
+/*
+ * The boot CPU's control block refused with -EINVAL, but the domain is
+ * not on FIFO at Xen (the page could not be mapped): no reset, which
+ * would close the toolstack's channels for nothing.  The probe returns
+ * -EINVAL and the core falls back to 2-level, which works.
+ */
+static bool test_boot_einval_not_on_fifo(void)
+{
+	struct hx_opts o = {
+		.abi = HX_FIFO,
+		.nr_cpus = 2,
+		.before_probe = control_block_unmappable,
+	};
+	evtchn_port_t p;
+
+	ASSERT_ERR(hx_setup(&o), -EINVAL);
+	ASSERT_EQ(hx_abi(), HX_2L);
+	ASSERT_EQ(mx_abi(), MX_ABI_2L);
+	ASSERT_EQ(mx_stats()->calls[EVTCHNOP_reset], 0);
+	ASSERT_EQ(mx_stats()->calls[EVTCHNOP_expand_array], 1);
+	ASSERT_EQ(shim_pages_live(), 0);
+	ASSERT_EQ(shim_nr_warnings(), 0);
+	p = hx_bind_peer(1);
+	ASSERT_PORT(p);
+	ASSERT_OK(hx_raise(p));
+	hx_drain();
+	ASSERT_EQ(hx_port(p)->per_cpu[1], 1);
+	return true;
+}
+
 #define FIFO_TESTS							\
 	TEST_ABI(priority_then_fifo_order, A_FIFO),			\
 	TEST_ABI(priority_preempts_queue, A_FIFO),			\
@@ -716,6 +782,8 @@ static bool test_boot_with_fifo_already_active_reset_fails(void)
 	TEST_ABI(dead_cpu_keeps_bound_events, A_FIFO),			\
 	TEST_ABI(close_while_queued, A_FIFO),				\
 	TEST_ABI(resume_in_place_no_reinit, A_FIFO),			\
+	TEST_ABI(resume_einval_not_kept, A_FIFO),			\
+	TEST_ABI(boot_einval_not_on_fifo, A_FIFO),			\
 	TEST_ABI(boot_with_fifo_already_active, A_FIFO),		\
 	TEST_ABI(boot_with_fifo_already_active_retry_fails, A_FIFO),	\
 	TEST_ABI(boot_with_fifo_already_active_reset_fails, A_FIFO),
