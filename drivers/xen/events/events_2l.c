@@ -161,13 +161,14 @@ static int l2_percpu_deinit(unsigned int cpu)
 	return 0;
 }
 
-static void l2_resume(void)
+static bool l2_resume(void)
 {
 	unsigned int cpu;
 
 	/* The new domain has no bindings yet; the core re-routes each one. */
 	for_each_possible_cpu(cpu)
 		l2_forget_cpu(cpu);
+	return false;
 }
 
 /* ---- Pending and mask bits ------------------------------------------- */

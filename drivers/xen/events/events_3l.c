@@ -839,7 +839,7 @@ static void l3_give_up(int why)
 		why, ops->name);
 }
 
-static void l3_resume(void)
+static bool l3_resume(void)
 {
 	const struct evtchn_ops *lost = l3_lost();
 	unsigned int cpu;
@@ -847,7 +847,7 @@ static void l3_resume(void)
 
 	if (lost) {
 		l3_resume_lost(lost);
-		return;
+		return false;
 	}
 
 	/*
@@ -864,6 +864,7 @@ static void l3_resume(void)
 		err = l3_switch(true);
 	if (err)
 		l3_give_up(err);
+	return false;
 }
 
 /* ---- VIRQ_DEBUG ------------------------------------------------------ */

@@ -1693,8 +1693,11 @@ static void xevt_rebind_percpu(struct xevt_irq *xi)
  * registers again, all bindings lose their port, and VIRQs and IPIs are
  * bound again on the same CPUs.  Inter-domain ports stay unbound: their
  * drivers reconnect (xenbus) and call rebind_evtchn_irq() or bind anew.
- * Only called when the domain was really resumed in a new domain, never
- * after a cancelled suspend.
+ * Only called when Xen reported a new domain, never after a cancelled
+ * suspend.  A toolstack's slow resume (xc_domain_resume() with fast=0)
+ * reports a new domain although Xen kept the old one, ports and all; when
+ * the ABI backend finds its registration still in place, nothing is
+ * rebound and every binding keeps its port, as after a cancelled suspend.
  *
  * Context: stop_machine(), interrupts disabled, other CPUs parked.
  */
@@ -1703,7 +1706,10 @@ void xen_irq_resume(void)
 	struct xevt_irq *xi;
 	unsigned int i, n;
 
-	evtchn_op_resume();
+	if (evtchn_op_resume()) {
+		pr_info("resumed in the same domain: every event channel kept\n");
+		return;
+	}
 
 	list_for_each_entry(xi, &xevt_list, node) {
 		WRITE_ONCE(xi->port, 0);

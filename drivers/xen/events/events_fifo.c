@@ -627,35 +627,57 @@ static unsigned int fifo_registered_cpu(void)
 	return nr_cpu_ids;
 }
 
-static void fifo_resume(void)
+/*
+ * Does Xen have the domain on the FIFO ABI?  Asked without changing
+ * anything: EVTCHNOP_expand_array with a frame number that no guest page
+ * has.  Xen 4.17 answers -EOPNOTSUPP first thing when the domain is not on
+ * FIFO.  On FIFO it answers -ENOSPC if the event array is full, else
+ * -EINVAL when it fails to map the frame.  Any other answer is no proof.
+ */
+static bool fifo_xen_has_fifo(void)
+{
+	struct evtchn_expand_array op = { .array_gfn = U64_MAX };
+	int ret;
+
+	ret = HYPERVISOR_event_channel_op(EVTCHNOP_expand_array, &op);
+	return ret == -EINVAL || ret == -ENOSPC;
+}
+
+static bool fifo_resume(void)
 {
 	unsigned int cpu, asked = fifo_registered_cpu();
 	int asked_ret = -ENOENT;
 
 	/*
-	 * The core calls this when Xen said the domain was resumed as a new
-	 * one.  But a toolstack's slow resume (xl save -c, a PM suspend and
-	 * wakeup) says so too when it brings back the same domain, which
-	 * keeps our control blocks, event array and queues: Xen takes a
-	 * vCPU's control block only once (until EVTCHNOP_reset) and refuses
-	 * a second one with -EINVAL.  So ask with one block that Xen took
-	 * before, as it is, without clearing it.  Its frame and offset 0
-	 * were good then, so -EINVAL can only mean that Xen still has it:
-	 * nothing to register again, and the queues, with the events that
-	 * came in meanwhile, must stay as they are.
+	 * Xen reported a new domain.  A toolstack's slow resume
+	 * (xc_domain_resume() with fast=0) reports that too when it hands
+	 * back the very same domain, and then Xen still holds our control
+	 * blocks, the event array and every queue.  Xen accepts one control
+	 * block per vCPU until EVTCHNOP_reset and refuses the next one with
+	 * -EINVAL, so offer a block it took before, untouched.  -EINVAL may
+	 * also mean that Xen could not map the frame, though, so it counts
+	 * only once Xen confirms that the domain is on FIFO: a new domain
+	 * starts on 2-level and stays there until a block is accepted.  In
+	 * that case nothing is registered again, the queues keep the events
+	 * that came meanwhile, and the core keeps every binding.
 	 */
 	if (asked < nr_cpu_ids) {
 		asked_ret = fifo_give_block(asked, fifo_state(asked)->block);
 		if (asked_ret == -EINVAL) {
-			pr_info("resumed in the same domain: the FIFO state is still registered\n");
-			return;
+			if (fifo_xen_has_fifo()) {
+				pr_info("same domain after resume: Xen still has the FIFO control blocks\n");
+				return true;
+			}
+			pr_warn("resume: control block of CPU %u refused (-EINVAL) but the domain is not on FIFO: taken as a new domain\n",
+				asked);
 		}
 	}
 
 	/*
-	 * A new domain: Xen knows none of our pages.  The event array starts
-	 * empty again and grows as the core sets ports up; the pages we have
-	 * are reused.
+	 * Really a new domain.  None of our pages are known to Xen any more,
+	 * so the count of event array pages drops to zero; the pages stay
+	 * allocated and are handed over again, one by one, when the core
+	 * sets up ports beyond the ones already covered.
 	 */
 	WRITE_ONCE(fifo_nr_pages, 0);
 
@@ -683,6 +705,7 @@ static void fifo_resume(void)
 			pr_err("CPU %u: control block not registered after resume (%d); its events are lost\n",
 			       cpu, ret);
 	}
+	return false;
 }
 
 /* ---- VIRQ_DEBUG ------------------------------------------------------ */
@@ -753,28 +776,35 @@ static const struct evtchn_ops evtchn_fifo_ops = {
 };
 
 /*
- * Xen refused the boot CPU's control block with -EINVAL, although a fresh
- * page at offset 0 is always good: its vCPU has one already.  A kernel
- * started by kexec or kdump without a soft reset (SHUTDOWN_soft_reset)
- * finds the FIFO ABI as the kernel before it left it: that kernel's
- * control blocks and event array, which Xen still writes to although the
- * memory is ours now, and its bound ports.  Falling back to 2-level would
- * not help, Xen would stay on FIFO.  So take the domain back with
- * EVTCHNOP_reset, which closes every port and returns the domain to
- * 2-level, and register once more.  The reset also closes the ports the
- * toolstack made for us (xenstore, console), as a soft reset would; left
- * as it is, no event would reach us at all.
+ * Xen refused the boot CPU's control block with -EINVAL.  A fresh page at
+ * offset 0 is refused so when the vCPU has a block already, or when Xen
+ * cannot map the page.  The first is what a kernel started by kexec or
+ * kdump without SHUTDOWN_soft_reset finds: the FIFO ABI as the kernel
+ * before left it, with its control blocks and event array (memory that is
+ * ours now, which Xen still writes to) and its bound ports.  Falling back
+ * to 2-level would not help, Xen would stay on FIFO and deliver nothing.
+ *
+ * Only once Xen confirms that the domain is on FIFO is it taken back with
+ * EVTCHNOP_reset, which closes every port and returns it to 2-level, and
+ * the block offered once more.  Nobody makes the channels again after
+ * that reset (unlike after a soft reset, where the toolstack rebuilds
+ * them): a domU loses its xenstore and console channels; dom0 has bound
+ * none yet at probe time.  Without the reset no event would come at all.
+ * Not confirmed: return -EINVAL as it was, and the core falls back.
  */
 static int fifo_take_over(unsigned int cpu)
 {
 	struct evtchn_reset reset = { .dom = DOMID_SELF };
 	int ret;
 
+	if (!fifo_xen_has_fifo())
+		return -EINVAL;
+
 	pr_warn("FIFO ABI already set up (by a previous kernel?): resetting every event channel\n");
 	ret = HYPERVISOR_event_channel_op(EVTCHNOP_reset, &reset);
 	if (ret) {
-		pr_err("EVTCHNOP_reset failed (%d): the domain stays on the previous kernel's FIFO ABI\n",
-		       ret);
+		pr_crit("EVTCHNOP_reset failed (%d): Xen stays on FIFO and still writes to the previous kernel's control blocks and event array pages, memory now in use by this kernel\n",
+			ret);
 		return ret;
 	}
 
@@ -796,8 +826,9 @@ static int fifo_take_over(unsigned int cpu)
  * The memory is allocated before the switch, so that after it only the
  * hypervisor can fail: once the control block is registered the domain
  * cannot go back to 2-level, and an expand failure from then on is left
- * for setup() to retry when the first port is bound.  A domain that a
- * previous kernel left on FIFO is reset first (see fifo_take_over()).
+ * for setup() to retry when the first port is bound.  A domain that Xen
+ * confirms a previous kernel left on FIFO is reset first (see
+ * fifo_take_over()).
  *
  * Context: Boot, process context, before any port is bound; may sleep.
  *

@@ -879,39 +879,31 @@ int hx_resume(void)
  * Xen kept the domain through the suspend.  When the guest was told so
  * (SCHEDOP_shutdown returned 1: cancelled), the core does nothing to the
  * event channels (drivers/xen/manage.c skips xen_irq_resume()).  When it
- * was not, the core runs xen_irq_resume() as for a new domain: the
- * backend's resume, then each binding is attached to its port again, as
- * xevt_attach() does (setup, masked while routed, unmasked unless it is
- * to stay masked).  Xen gives the same port numbers back: VIRQs come back
- * through -EEXIST and EVTCHNOP_status, drivers rebind their interdomain
- * ports; IPIs really get new numbers, and the backend sees the same
- * sequence either way.  The CPUs stay up: suspend runs in stop_machine().
+ * was told it is a new domain (a toolstack's slow resume), the core runs
+ * xen_irq_resume(): the backend's resume first, and if that finds the
+ * domain kept, nothing more, every binding stays on its port.  Otherwise
+ * the core forgets every binding as for a new domain (hx_resume() without
+ * the model's new domain): the ports stay in use at Xen, no longer ours,
+ * and what was queued on them is lost; a test sees it.  The CPUs stay up:
+ * suspend runs in stop_machine().
  */
 int hx_resume_in_place(bool told_new)
 {
 	unsigned long flags;
-	evtchn_port_t port;
-	int rc;
+	bool kept;
 
 	if (!told_new)
 		return 0;
 	shim_set_cpu(0);
 	local_irq_save(flags);
-	evtchn_op_resume();
+	kept = evtchn_op_resume();
 	local_irq_restore(flags);
-	for (port = 1; port <= hx.port_hwm; port++) {
-		struct hx_port *p = &hx.port[port];
-
-		if (!p->bound)
-			continue;
-		rc = evtchn_op_setup(port);
-		if (rc)
-			return rc;
-		evtchn_ops->mask(port);
-		evtchn_ops->bind_to_cpu(port, p->cpu, p->cpu);
-		if (!p->masked)
-			unmask_irqs_off(port);
-	}
+	if (kept)
+		return 0;
+	memset(hx.port, 0, (hx.port_hwm + 1) * sizeof(*hx.port));
+	hx.port_hwm = 0;
+	memset(hx.virq_port, 0, sizeof(hx.virq_port));
+	mask_all();
 	return 0;
 }
 

@@ -128,8 +128,9 @@ int hx_resume(void);
 /*
  * Suspend, and Xen resumes the same domain: every binding is still there.
  * @told_new: SCHEDOP_shutdown said "new domain" all the same (a slow
- * resume), so the core runs the backend's resume and binds every port
- * again; else (cancelled) it runs nothing.
+ * resume), so the core runs the backend's resume, and keeps every
+ * binding only if that finds the domain kept (else it forgets them all,
+ * as hx_resume() does); else (cancelled) it runs nothing.
  */
 int hx_resume_in_place(bool told_new);
 

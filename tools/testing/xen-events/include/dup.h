@@ -47,7 +47,10 @@ struct evtchn_loop_ctrl;
  *                 only visit ports that are pending (no scan of idle
  *                 ports) and return once nothing is pending.
  * @resume:        Optional.  Re-register with the hypervisor after the
- *                 domain was resumed in a new domain.
+ *                 domain was resumed in a new domain.  Returns true when
+ *                 it finds that the hypervisor kept the domain after all
+ *                 (every registration still in place): the core then
+ *                 keeps every binding as it is.  Otherwise false.
  * @percpu_init:   Optional.  Per-CPU registration before @cpu comes up.
  * @percpu_deinit: Optional.  @cpu is dead: forget its per-CPU state.  Any
  *                 event still queued for @cpu must be handed over (for
@@ -70,7 +73,7 @@ struct evtchn_ops {
 	/* Per-CPU state and the domain as a whole. */
 	int (*percpu_init)(unsigned int cpu);
 	int (*percpu_deinit)(unsigned int cpu);
-	void (*resume)(void);
+	bool (*resume)(void);
 
 	/* Life of one port. */
 	int (*setup)(evtchn_port_t port);
@@ -177,7 +180,7 @@ static inline int evtchn_op_set_priority(evtchn_port_t port,
 	       evtchn_ops->set_priority(port, priority) : -EOPNOTSUPP;
 }
 
-/* Per-CPU hooks and resume are no-ops when absent. */
+/* Per-CPU hooks and resume are no-ops when absent (resume: not kept). */
 static inline int evtchn_op_percpu(unsigned int cpu, bool up)
 {
 	int (*fn)(unsigned int cpu);
@@ -186,10 +189,9 @@ static inline int evtchn_op_percpu(unsigned int cpu, bool up)
 	return fn ? fn(cpu) : 0;
 }
 
-static inline void evtchn_op_resume(void)
+static inline bool evtchn_op_resume(void)
 {
-	if (evtchn_ops->resume)
-		evtchn_ops->resume();
+	return evtchn_ops->resume ? evtchn_ops->resume() : false;
 }
 
 /* ---- END DUPLICATE ---- */

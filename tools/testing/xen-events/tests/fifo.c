@@ -404,25 +404,38 @@ static bool each_delivers(const evtchn_port_t *port, unsigned int n,
 	return true;
 }
 
+/* Every event raised on each of @n ports was delivered, no more. */
+static bool none_lost(const evtchn_port_t *port, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(hx_port(port[i])->delivered, hx_port(port[i])->raised);
+	return true;
+}
+
 /*
  * Bug #14 (2021 report: PV/PVH domU crash on resume from suspend): Xen
  * resumes the same domain, either telling the guest the suspend was
- * cancelled, or, after a toolstack's slow resume, telling it that it is
- * a new domain.  In the second case the core runs the backend's resume,
- * which used to register the control blocks again; Xen refuses a second
- * EVTCHNOP_init_control for a vCPU with -EINVAL, and upstream hit a
- * BUG_ON().  Expected: no crash and no error, nothing registered twice
- * and no page added to the event array again, the events queued across
- * the suspend delivered, every port delivering afterwards, and CPU
- * hotplug still working (a CPU coming up keeps its control block).  A
- * resume in a new domain at the end registers every block again.
+ * cancelled, or, after a toolstack's slow resume (xc_domain_resume()
+ * with fast=0), telling it that it is a new domain.  In the second case
+ * the core runs the backend's resume, which used to register the control
+ * blocks again; Xen refuses a second EVTCHNOP_init_control for a vCPU
+ * with -EINVAL, and upstream hit a BUG_ON().  Expected: no crash and no
+ * error, nothing registered twice and no page added to the event array
+ * again, the backend telling the core the domain was kept (so that the
+ * core rebinds nothing: the ports in use at Xen are the same ones), the
+ * events queued across the suspend delivered, every port delivering
+ * afterwards, and CPU hotplug still working (a CPU coming up keeps its
+ * control block).  A resume in a new domain at the end registers every
+ * block again.
  */
 static bool test_resume_in_place_no_reinit(void)
 {
 	struct evtchn_fifo_control_block *cb0, *cb1;
 	evtchn_port_t port[4];
-	unsigned long inits;
-	unsigned int pages, round, i;
+	unsigned long inits, expands;
+	unsigned int pages, in_use, round, i;
 	u32 before[4];
 	int p;
 
@@ -434,9 +447,11 @@ static bool test_resume_in_place_no_reinit(void)
 	for (i = 0; i < 4; i++)
 		ASSERT_PORT(port[i]);
 	ASSERT_TRUE(each_delivers(port, 4, 3));
+	ASSERT_TRUE(none_lost(port, 4));
 	cb0 = mx_fifo_control_block(0);
 	cb1 = mx_fifo_control_block(1);
 	pages = mx_fifo_pages();
+	in_use = mx_ports_in_use();
 
 	/* Round 0: cancelled.  Round 1: same domain, told it is new. */
 	for (round = 0; round < 2; round++) {
@@ -448,19 +463,32 @@ static bool test_resume_in_place_no_reinit(void)
 			ASSERT_OK(hx_raise(port[i]));
 		}
 		inits = mx_stats()->calls[EVTCHNOP_init_control];
+		expands = mx_stats()->calls[EVTCHNOP_expand_array];
 		ASSERT_OK(hx_resume_in_place(told_new));
-		/* At most one question to Xen, which it answers -EINVAL. */
-		ASSERT_LE(mx_stats()->calls[EVTCHNOP_init_control],
+		/*
+		 * At most one control block offered, which Xen refuses with
+		 * -EINVAL, and one look at the event array (no page added).
+		 */
+		ASSERT_EQ(mx_stats()->calls[EVTCHNOP_init_control],
 			  inits + told_new);
+		ASSERT_EQ(mx_stats()->calls[EVTCHNOP_expand_array],
+			  expands + told_new);
 		ASSERT_TRUE(mx_fifo_control_block(0) == cb0);
 		ASSERT_TRUE(mx_fifo_control_block(1) == cb1);
 		ASSERT_EQ(mx_fifo_pages(), pages);
+		/* Nothing bound again: the same ports, still ours. */
+		ASSERT_EQ(mx_ports_in_use(), in_use);
+		for (i = 0; i < 4; i++)
+			ASSERT_TRUE(hx_port(port[i])->bound);
 		hx_drain();
 		for (i = 0; i < 4; i++)
 			ASSERT_EQ(hx_port(port[i])->delivered, before[i] + 1);
 		ASSERT_TRUE(each_delivers(port, 4, 5));
+		ASSERT_TRUE(none_lost(port, 4));
+		ASSERT_EQ(mx_ports_in_use(), in_use);
 	}
 	ASSERT_TRUE(shim_log_contains("same domain"));
+	ASSERT_EQ(shim_nr_warnings(), 0);
 
 	/* CPU 1 goes (its IPI with it) and comes back. */
 	ASSERT_OK(hx_cpu_down(1, 0));
@@ -485,6 +513,36 @@ static bool test_resume_in_place_no_reinit(void)
 	for (i = 0; i < 4; i++)
 		ASSERT_PORT(port[i]);
 	return each_delivers(port, 4, 5);
+}
+
+/*
+ * A resume in a new domain where Xen refuses the first control block
+ * with -EINVAL for another reason (it could not map the page).  -EINVAL
+ * alone does not mean "kept": Xen says the domain is not on FIFO, so the
+ * backend warns, tells the core it is a new domain and registers every
+ * block; fresh ports deliver.
+ */
+static bool test_resume_einval_not_kept(void)
+{
+	evtchn_port_t port[4];
+	unsigned int i;
+
+	SETUP(2);
+	mx_fail_op(EVTCHNOP_init_control, -EINVAL, 0);
+	ASSERT_OK(hx_resume());
+	ASSERT_EQ(mx_abi(), MX_ABI_FIFO);
+	ASSERT_EQ(shim_nr_warnings(), 1);
+	ASSERT_TRUE(shim_log_contains("not on FIFO"));
+	ASSERT_FALSE(shim_log_contains("same domain"));
+	port[0] = hx_bind_peer(0);
+	port[1] = hx_bind_peer(1);
+	port[2] = hx_bind_ipi(1);
+	port[3] = hx_bind_virq(VIRQ_TIMER, 0);
+	for (i = 0; i < 4; i++)
+		ASSERT_PORT(port[i]);
+	ASSERT_TRUE(each_delivers(port, 4, 5));
+	hx_allow_warnings();
+	return true;
 }
 
 /*
@@ -671,6 +729,42 @@ static bool test_boot_with_fifo_already_active_reset_fails(void)
 	return true;
 }
 
+/* A fresh domain whose first control block Xen cannot map. */
+static void control_block_unmappable(void)
+{
+	mx_fail_op(EVTCHNOP_init_control, -EINVAL, 0);
+}
+
+/*
+ * The boot CPU's control block refused with -EINVAL, but the domain is
+ * not on FIFO at Xen (the page could not be mapped): no reset, which
+ * would close the toolstack's channels for nothing.  The probe returns
+ * -EINVAL and the core falls back to 2-level, which works.
+ */
+static bool test_boot_einval_not_on_fifo(void)
+{
+	struct hx_opts o = {
+		.abi = HX_FIFO,
+		.nr_cpus = 2,
+		.before_probe = control_block_unmappable,
+	};
+	evtchn_port_t p;
+
+	ASSERT_ERR(hx_setup(&o), -EINVAL);
+	ASSERT_EQ(hx_abi(), HX_2L);
+	ASSERT_EQ(mx_abi(), MX_ABI_2L);
+	ASSERT_EQ(mx_stats()->calls[EVTCHNOP_reset], 0);
+	ASSERT_EQ(mx_stats()->calls[EVTCHNOP_expand_array], 1);
+	ASSERT_EQ(shim_pages_live(), 0);
+	ASSERT_EQ(shim_nr_warnings(), 0);
+	p = hx_bind_peer(1);
+	ASSERT_PORT(p);
+	ASSERT_OK(hx_raise(p));
+	hx_drain();
+	ASSERT_EQ(hx_port(p)->per_cpu[1], 1);
+	return true;
+}
+
 #define FIFO_TESTS							\
 	TEST_ABI(priority_then_fifo_order, A_FIFO),			\
 	TEST_ABI(priority_preempts_queue, A_FIFO),			\
@@ -688,6 +782,8 @@ static bool test_boot_with_fifo_already_active_reset_fails(void)
 	TEST_ABI(dead_cpu_keeps_bound_events, A_FIFO),			\
 	TEST_ABI(close_while_queued, A_FIFO),				\
 	TEST_ABI(resume_in_place_no_reinit, A_FIFO),			\
+	TEST_ABI(resume_einval_not_kept, A_FIFO),			\
+	TEST_ABI(boot_einval_not_on_fifo, A_FIFO),			\
 	TEST_ABI(boot_with_fifo_already_active, A_FIFO),		\
 	TEST_ABI(boot_with_fifo_already_active_retry_fails, A_FIFO),	\
 	TEST_ABI(boot_with_fifo_already_active_reset_fails, A_FIFO),
