@@ -1709,6 +1709,23 @@ static irqreturn_t xek_nop_handler(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
+/*
+ * A fresh unbound port of ours, bound to xek_nop_handler() as @name with
+ * @dev: its IRQ (and *@port), or -errno with nothing left open.
+ */
+static int xek_bind_nop(evtchn_port_t *port, const char *name, void *dev)
+{
+	int irq, rc;
+
+	rc = hv_alloc_unbound(port);
+	if (rc)
+		return rc;
+	irq = bind_evtchn_to_irqhandler(*port, xek_nop_handler, 0, name, dev);
+	if (irq < 0)
+		hv_close(*port);
+	return irq;
+}
+
 /* Every port the worker holds still maps to the IRQ it was bound to. */
 static void xek_worker_check(struct xek_worker *w, int held)
 {
@@ -1737,14 +1754,8 @@ static int xek_worker_fn(void *data)
 				(XEK_RING - 1) * sizeof(w->irq[0]));
 			held--;
 		}
-		if (hv_alloc_unbound(&port)) {
-			w->failures++;
-			continue;
-		}
-		irq = bind_evtchn_to_irqhandler(port, xek_nop_handler, 0,
-						"xek-conc", w);
+		irq = xek_bind_nop(&port, "xek-conc", w);
 		if (irq < 0) {
-			hv_close(port);
 			w->failures++;
 			continue;
 		}
@@ -1838,24 +1849,17 @@ static int xek_torn_writer(void *data)
 	int i, irq;
 
 	for (i = 0; i < t->rounds; i++) {
-		if (hv_alloc_unbound(&port)) {
-			t->failures++;
-			continue;
-		}
-		/* Xen hands out the lowest free port: the one just closed. */
-		if (port != t->port) {
-			hv_close(port);
-			t->failures++;
-			continue;
-		}
-		irq = bind_evtchn_to_irqhandler(port, xek_nop_handler, 0,
-						"xek-torn", t);
+		irq = xek_bind_nop(&port, "xek-torn", t);
 		if (irq < 0) {
-			hv_close(port);
 			t->failures++;
 			continue;
 		}
-		if (irq >= NR_IRQS) {
+		/*
+		 * Xen hands out the lowest free port: the one just closed.
+		 * Any other (or an IRQ the bitmap cannot hold) is a failed
+		 * round.
+		 */
+		if (port != t->port || irq >= NR_IRQS) {
 			unbind_from_irqhandler(irq, t);
 			t->failures++;
 			continue;
@@ -2096,14 +2100,9 @@ static void xsa441_lateeoi_under_driver_lock_vs_close(struct kunit *test)
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(task), "kthread on CPU 1: %ld",
 			       PTR_ERR(task));
 	while (!completion_done(&h->done)) {
-		if (hv_alloc_unbound(&port))
+		irq = xek_bind_nop(&port, "xek-close", h);
+		if (irq < 0)
 			break;
-		irq = bind_evtchn_to_irqhandler(port, xek_nop_handler, 0,
-						"xek-close", h);
-		if (irq < 0) {
-			hv_close(port);
-			break;
-		}
 		unbind_from_irqhandler(irq, h);
 		closes++;
 		cond_resched();

@@ -37,7 +37,6 @@ eth_irqs() {
 		}' /proc/interrupts
 }
 
-eth_total() { eth_irqs | awk '{ s += $2 } END { print s + 0 }'; }
 
 # What the receive path raises: the rx vectors with MSI-X, else all.
 rx_total() {
