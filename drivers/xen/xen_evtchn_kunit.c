@@ -24,6 +24,7 @@
 #include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/irqdesc.h>
+#include <linux/iopoll.h>
 #include <linux/irqnr.h>
 #include <linux/jiffies.h>
 #include <linux/kernel_stat.h>
@@ -999,26 +1000,42 @@ static void xek_count_call(void *data)
 
 /*
  * IPIs are event channels bound at boot: xen_send_IPI_one() of a
- * reschedule IPI must bump CPU 1's "resched1" count (one at a time, so
- * none coalesce), and every cross-CPU function call (the call-function
- * IPI) must run exactly once on CPU 1.
+ * reschedule IPI must bump CPU 1's "resched1" count, and every cross-CPU
+ * function call (the call-function IPI) must run exactly once on CPU 1.
+ *
+ * The count moves when the flow handler starts, before it clears the
+ * pending bit; a send in between would coalesce with the event being
+ * handled and never be counted.  So each send waits for the port to be
+ * idle, and the baseline is read before that wait: any event counted
+ * after it, ours or the scheduler's, proves delivery.
  */
 static void ipi_resched_and_call_function_reach_cpu1(struct kunit *test)
 {
+	const u64 wait_us = XEK_ARRIVE_MS * USEC_PER_MSEC;
 	int irq = xek_irq_by_name("resched1");
 	atomic_t calls = ATOMIC_INIT(0);
-	int i, j;
+	unsigned int before, now;
+	bool pending;
+	int i;
 
 	KUNIT_ASSERT_GE_MSG(test, irq, 0, "no resched1 IRQ");
 	xek_pin(test, 0);
 	for (i = 0; i < 20; i++) {
-		unsigned int before = kstat_irqs_cpu(irq, 1);
-
+		before = kstat_irqs_cpu(irq, 1);
+		KUNIT_ASSERT_EQ_MSG(test,
+				    read_poll_timeout(xen_test_irq_pending,
+						      pending, !pending, 5000,
+						      wait_us, false, irq),
+				    0, "resched1 still pending before IPI %d",
+				    i);
 		xen_send_IPI_one(1, XEN_RESCHEDULE_VECTOR);
-		for (j = 0; j < 200 && kstat_irqs_cpu(irq, 1) == before; j++)
-			usleep_range(5000, 10000);
+		/* If stuck, Xen and both CPUs' VIRQ_DEBUG show the state. */
+		if (read_poll_timeout(kstat_irqs_cpu, now, now != before, 5000,
+				      wait_us, false, irq, 1))
+			hv_debug_key('q');
 		KUNIT_ASSERT_GT_MSG(test, kstat_irqs_cpu(irq, 1), before,
-				    "reschedule IPI %d not delivered", i);
+				    "reschedule IPI %d not delivered (port %spending, state dumped)",
+				    i, xen_test_irq_pending(irq) ? "" : "not ");
 	}
 	for (i = 0; i < 100; i++)
 		KUNIT_ASSERT_EQ(test, smp_call_function_single(1, xek_count_call,
