@@ -333,13 +333,13 @@ static void test_expand_array(const char *abi)
 		-EOPNOTSUPP);
 }
 
-/* Wait for one event on @fd; its port, or -1 after 2 s. */
+/* Wait for one event on @fd; its port, or -1 after 10 s. */
 static int next_event(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	unsigned int port;
 
-	if (poll(&p, 1, 2000) != 1)
+	if (poll(&p, 1, 10000) != 1)
 		return -1;
 	if (read(fd, &port, sizeof(port)) != sizeof(port))
 		return -1;

@@ -43,6 +43,7 @@ static int t_affinity_traffic(char *why, size_t len)
 	unsigned long c0[2][XV_MAX_CPUS], c1[2][XV_MAX_CPUS];
 	int irq[2], ncpu = 0, rc, bad_eff = 0, i;
 	char err[200] = "";
+	uint64_t deadline;
 
 	if (fda < 0 || fdb < 0)
 		return xv_why(why, len, "open /dev/xen/evtchn failed");
@@ -59,7 +60,13 @@ static int t_affinity_traffic(char *why, size_t len)
 	rc = xv_pp_start(&pp);
 	if (rc)
 		return xv_why(why, len, "pthread_create: %s", strerror(-rc));
-	for (i = 0; i < moves && !pp.failed; i++) {
+	/*
+	 * At least @moves moves, and on until at least as many round trips
+	 * ran during them: how fast each goes depends on the emulator's load.
+	 */
+	deadline = xv_now_ns() + 60 * 1000000000ull;
+	for (i = 0; (i < moves || pp.done < (unsigned long)moves) &&
+	     !pp.failed && xv_now_ns() < deadline; i++) {
 		int cpu = (i + 1) & 1;
 
 		for (int k = 0; k < 2; k++) {
@@ -88,7 +95,8 @@ static int t_affinity_traffic(char *why, size_t len)
 		return xv_why(why, len, "%d of %d moves not reflected in effective_affinity_list",
 			      bad_eff, 2 * i);
 	if (pp.done < (unsigned long)moves)
-		return xv_why(why, len, "only %lu round trips during %d moves", pp.done, i);
+		return xv_why(why, len, "only %lu round trips during %d moves in 60 s",
+			      pp.done, i);
 	for (int k = 0; k < 2; k++)
 		for (int c = 0; c < 2; c++)
 			if (c1[k][c] == c0[k][c])
