@@ -2124,7 +2124,7 @@ static int xek_hvc_poller(void *data)
 {
 	struct xek_hvc *h = data;
 	struct xek_chan *rx = h->p->rx;
-	unsigned long flags, end;
+	unsigned long flags;
 	int i, before;
 
 	for (i = 0; i < h->rounds; i++) {
@@ -2135,11 +2135,7 @@ static int xek_hvc_poller(void *data)
 		xen_irq_lateeoi(rx->irq, 0);
 		spin_unlock_irqrestore(&h->lock, flags);
 		h->sent++;
-		end = jiffies + msecs_to_jiffies(XEK_ARRIVE_MS);
-		while (atomic_read(&rx->hits) == before &&
-		       time_before(jiffies, end))
-			usleep_range(100, 200);
-		if (atomic_read(&rx->hits) == before)
+		if (!xek_wait_hits(rx, before + 1, XEK_ARRIVE_MS))
 			h->lost++;
 	}
 	complete(&h->done);
