@@ -12,6 +12,7 @@
 #   make check-boot     boot tests only
 #   make xen            Xen 4.17 + xen/patches (3-level ABI); last line = ELF
 #   make bench          ours vs upstream in dom0 (BENCH_RUNS=5); last line = table
+#   make density        thousands of real guests per ABI, to the ceiling
 #   UPSTREAM_EVENTS=1   any of the above with upstream's events code
 
 SHELL      := /bin/bash
@@ -33,7 +34,7 @@ BOOT_TABLES := $(sort $(wildcard tests/boot/*.table))
 KFRAGS     := configs/kernel.config configs/kunit.config
 
 .PHONY: all deps tree kernel kernel-debug initramfs run check check-host check-boot \
-	bench-host fuzz-host bench xen clean distclean help
+	bench-host fuzz-host bench density xen clean distclean help
 
 all: kernel
 
@@ -69,8 +70,36 @@ $(UTEST_DIR)/xen3l_%: tests/userspace/xen3l_%.c
 	@mkdir -p $(@D)
 	gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
 
-initramfs: tree $(UTEST_BINS) $(XEN3L_BINS)
-	@mk/mkinitramfs.sh $(REPO) $(BUILD) $(INITRD) $(UTEST_BINS) $(XEN3L_BINS)
+# The density test (tests/density/): a tiny PV guest kernel, which the
+# initramfs carries in /lib/xevt, and the dom0 tool that starts thousands of
+# them, linked statically against Debian's libxen-dev.  libxenguest's
+# kernel loaders and arch hooks register themselves from constructors that
+# nothing references, hence --whole-archive.
+DENSITY_BIN := $(UTEST_DIR)/xevt-density
+GUEST_ELF   := $(UTEST_DIR)/xevt-guest
+GUEST_SRC   := $(addprefix tests/density/,xevt-guest-head.S xevt-guest.c \
+	xevt-guest.h xevt-guest.lds)
+XEN_LIBS    := -Wl,--whole-archive -lxenguest -Wl,--no-whole-archive -lxenctrl -lxenforeignmemory -lxendevicemodel \
+	-lxengnttab -lxenevtchn -lxencall -lxentoolcore -lxentoollog \
+	-lz -llzma -lbz2 -llzo2 -lzstd
+
+$(GUEST_ELF): $(GUEST_SRC)
+	@mkdir -p $(@D)
+	gcc -Os -ffreestanding -fno-pic -fno-pie -no-pie -mno-red-zone \
+		-mno-sse -mno-mmx -fno-stack-protector \
+		-fno-asynchronous-unwind-tables -nostdlib -static \
+		-Wall -Wextra -Werror -Wl,-T,tests/density/xevt-guest.lds \
+		-Wl,--build-id=none -Wl,-z,max-page-size=4096 \
+		-Wl,--no-warn-rwx-segments -o $@ \
+		tests/density/xevt-guest-head.S tests/density/xevt-guest.c
+
+$(DENSITY_BIN): tests/density/xevt-density.c tests/density/xevt-guest.h
+	@mkdir -p $(@D)
+	gcc -static -O2 -Wall -Wextra -Werror -o $@ $< $(XEN_LIBS)
+
+initramfs: tree $(UTEST_BINS) $(XEN3L_BINS) $(DENSITY_BIN) $(GUEST_ELF)
+	@mk/mkinitramfs.sh $(REPO) $(BUILD) $(INITRD) $(UTEST_BINS) $(XEN3L_BINS) \
+		$(DENSITY_BIN) lib:$(GUEST_ELF)
 	@echo $(INITRD)
 
 run: kernel initramfs
@@ -128,6 +157,11 @@ xen:
 # drivers/xen/xen_evtchn_bench.c in each; see mk/bench.sh for BENCH_*.
 bench: deps
 	@mk/bench.sh $(REPO) $(BUILD)
+
+# make density: real PV guests (tests/density/) pushed to each ABI's
+# ceiling, one boot per run; table, CSV and plot in $(BUILD)/density/.
+density: deps
+	@mk/density.sh $(REPO) $(BUILD)
 
 kernel-debug: tree
 	@mk/build-kernel.sh $(BUILD) debug $(KFRAGS) configs/debug.config

@@ -11,17 +11,19 @@
 #   -l LOG      serial log file
 #   -t SECONDS  timeout (default 300)
 #   -Q ARGS     extra QEMU arguments (devices), split on blanks
+#   -m MIB      memory of the emulated machine (default 2048)
 #
 # Exit status: 0 when the initramfs said "done", 2 on timeout, 3 on a
 # panic or a crash, 4 when QEMU stopped before "done".
 set -uo pipefail
-timeout=300
+timeout=300 mem=2048
 args= xargs_= log= qargs=
-while getopts x:k:i:a:X:l:t:Q: o; do
+while getopts x:k:i:a:X:l:t:Q:m: o; do
 	case $o in
 	x) xen=$OPTARG ;; k) kernel=$OPTARG ;; i) initrd=$OPTARG ;;
 	a) args=$OPTARG ;; X) xargs_=$OPTARG ;; l) log=$OPTARG ;;
-	t) timeout=$OPTARG ;; Q) qargs=$OPTARG ;; *) exit 64 ;;
+	t) timeout=$OPTARG ;; Q) qargs=$OPTARG ;; m) mem=$OPTARG ;;
+	*) exit 64 ;;
 	esac
 done
 : "${xen:?-x XEN}" "${kernel:?-k KERNEL}" "${initrd:?-i INITRD}" "${log:?-l LOG}"
@@ -38,7 +40,7 @@ mods="${kernel} ${dom0_cmd//,/,,},${initrd}"
 
 : >"$log"
 # shellcheck disable=SC2086 # $qargs is a list of QEMU arguments
-qemu-system-x86_64 -machine pc -cpu qemu64 -smp 2 -m 2048 \
+qemu-system-x86_64 -machine pc -cpu qemu64 -smp 2 -m "$mem" \
 	-display none -monitor none -serial "file:$log" -no-reboot \
 	-kernel "$xen" -append "$xen_cmd" -initrd "$mods" $qargs &
 qpid=$!

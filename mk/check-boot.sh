@@ -9,6 +9,7 @@
 #   # @xen: stock|patched      hypervisor (default stock: Debian's 4.17)
 #   # @timeout: SECONDS        per boot (default $BOOT_TIMEOUT or 600)
 #   # @qemu: ARGS              extra QEMU arguments (devices) for every boot
+#   # @mem: MIB                memory of the emulated machine (default 2048)
 #
 # Images come from the environment: KIMAGE_main, KIMAGE_debug, XEN_stock,
 # XEN_patched, INITRD.  A table whose image is missing fails every boot.
@@ -35,6 +36,7 @@ for table in "$@"; do
 	xname=$(directive "$table" xen stock)
 	tmo=$(directive "$table" timeout "${BOOT_TIMEOUT:-600}")
 	qargs=$(directive "$table" qemu "")
+	mem=$(directive "$table" mem 2048)
 	kvar=KIMAGE_$kname xvar=XEN_$xname
 	kernel=${!kvar:-} xen=${!xvar:-}
 	while IFS='|' read -r name args xargs_; do
@@ -48,7 +50,7 @@ for table in "$@"; do
 		echo "check-boot: $name [$kname kernel, $xname xen]: $args${xargs_:+ | xen: $xargs_}${qargs:+ | qemu: $qargs}" >&2
 		start=$(date +%s)
 		err=$("$here/boot.sh" -x "$xen" -k "$kernel" -i "$INITRD" -l "$log" \
-			-t "$tmo" -a "$args" -X "${xargs_:-}" -Q "$qargs" 2>&1)
+			-t "$tmo" -a "$args" -X "${xargs_:-}" -Q "$qargs" -m "$mem" 2>&1)
 		rc=$?
 		echo "check-boot: $name: finished in $(($(date +%s) - start)) s" >&2
 		if [ $rc -eq 0 ]; then

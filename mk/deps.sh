@@ -8,7 +8,8 @@ build=${1:?usage: deps.sh BUILD_DIR}
 pkgs=(build-essential bc bison flex libelf-dev libssl-dev ccache cpio
       xz-utils gzip rsync kmod python3 perl sparse
       qemu-system-x86 busybox-static linux-source-6.1
-      clang libclang-rt-14-dev valgrind)
+      clang libclang-rt-14-dev valgrind
+      libxen-dev zlib1g-dev liblzma-dev libbz2-dev liblzo2-dev libzstd-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do
