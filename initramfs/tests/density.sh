@@ -87,7 +87,7 @@ enospc)
 		[ "$(field refused_op)" = bind_interdomain ] &&
 		[ "$(field ports)" -ge "$lo" ] && [ "$(field ports)" -le "$hi" ]; then
 		verdict_ok density_create
-		report "density: $(grep -m1 'refused:' "$out")"
+		report "$(grep -m1 'refused:' "$out")"
 	else
 		verdict_fail density_create "want ENOSPC from bind_interdomain with $range channels bound; $(grep -m1 'refused:' "$out" || echo none), $(field ports) bound"
 	fi
