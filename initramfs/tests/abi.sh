@@ -145,9 +145,9 @@ debugfs_rows() {
 	h2=$(sed -n 2p "$t")
 	echo "$h1" | grep -qE "^# $label ABI, [0-9]+ of $capacity ports usable\$" ||
 		{ echo "first line '$h1', want '# $label ABI, <n> of $capacity ports usable'"; return 1; }
-	[ "$h2" = "#   port      irq kind        vcpu prio pending masked       events     spurious why flags" ] ||
+	[ "$h2" = "#   port      irq kind        remote vcpu prio pending masked       events     spurious why flags" ] ||
 		{ echo "second line is not the column header: '$h2'"; return 1; }
-	grep -v '^#' "$t" | awk 'NF != 11 { bad = $0 } END { if (bad != "") { print "row with " split(bad, x) " columns: " bad; exit 1 } }' ||
+	grep -v '^#' "$t" | awk 'NF != 12 { bad = $0 } END { if (bad != "") { print "row with " split(bad, x) " columns: " bad; exit 1 } }' ||
 		return 1
 	cpus=$(grep -c '^processor' /proc/cpuinfo)
 	cpu=0
@@ -160,8 +160,8 @@ debugfs_rows() {
 			row=$(awk -v i="$irq" '$1 !~ /^#/ && $2 == i' "$t")
 			[ -n "$row" ] || { echo "no row for IRQ $irq ($name$cpu)"; return 1; }
 			[ "$(echo "$row" | grep -c .)" -eq 1 ] || { echo "IRQ $irq ($name$cpu) has several rows: $row"; return 1; }
-			echo "$row" | awk -v k="$kind" -v c="$cpu" '$3 == k && $4 == c { ok = 1 } END { exit !ok }' ||
-				{ echo "$name$cpu: row '$row', want kind $kind on vCPU $cpu"; return 1; }
+			echo "$row" | awk -v k="$kind" -v c="$cpu" '$3 == k && $4 == "self" && $5 == c { ok = 1 } END { exit !ok }' ||
+				{ echo "$name$cpu: row '$row', want kind $kind, remote self, on vCPU $cpu"; return 1; }
 		done
 		cpu=$((cpu + 1))
 	done
@@ -178,7 +178,7 @@ debugfs_counts() {
 	# (at most 5 s: see timer_ticks), each checked against the bounds.
 	while :; do
 		a=$(irq_of timer0 | cut -d' ' -f2)
-		d=$(awk -v i="$irq" '$1 !~ /^#/ && $2 == i { print $8 }' /sys/kernel/debug/xen/events)
+		d=$(awk -v i="$irq" '$1 !~ /^#/ && $2 == i { print $9 }' /sys/kernel/debug/xen/events)
 		b=$(irq_of timer0 | cut -d' ' -f2)
 		[ -n "$d" ] || { echo "no debugfs row for IRQ $irq"; return 1; }
 		if [ "$d" -lt "$a" ] || [ "$d" -gt $((b + 1)) ]; then
