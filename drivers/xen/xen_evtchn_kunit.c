@@ -14,6 +14,11 @@
  *
  * The suite runs at boot when dom0 is booted with kunit.enable=1 (see
  * tests/boot/kunit.table); it needs two vCPUs.
+ *
+ * One test looks inside: usage_by_domain_counts_loopback_pairs checks the
+ * core's accounting by remote domain (events_usage.c) through its private
+ * header.  Built against another implementation, which has no such
+ * header, that test is skipped.
  */
 
 #include <kunit/test.h>
@@ -43,6 +48,11 @@
 #include <xen/interface/xen.h>
 #include <xen/xen.h>
 #include <xen/xenbus.h>
+
+#if __has_include("events/events_core.h")
+#include "events/events_core.h"
+#define XEK_HAVE_USAGE	1
+#endif
 
 /* dom0 is domain 0: a loopback channel names itself as the remote end. */
 #define XEK_SELF_DOMID		0
@@ -2427,6 +2437,92 @@ static void exhaust_ports_enospc_then_free_all(struct kunit *test)
 	xek_pingpong(test, XEK_INTERDOMAIN_HANDLER, XEK_EVTCHN_HANDLER, 10);
 }
 
+/* ---- Accounting by remote domain (events_usage.c) ------------------- */
+
+#define XEK_USAGE_PAIRS		3
+#define XEK_USAGE_SENDS		7
+
+#ifdef XEK_HAVE_USAGE
+/* What the core's usage snapshot says about remote domain @dom. */
+struct xek_usage {
+	unsigned int in_use;
+	unsigned int ports;
+	unsigned long events;
+};
+
+static void xek_usage_of(struct kunit *test, domid_t dom, struct xek_usage *r)
+{
+	struct xevt_dom_usage *du;
+	struct xevt_usage u;
+
+	KUNIT_ASSERT_EQ(test, xevt_usage_collect(&u), 0);
+	du = xa_load(&u.doms, xevt_dom_key(dom));
+	r->in_use = u.ports_in_use;
+	r->ports = du ? du->ports : 0;
+	r->events = du ? du->events : 0;
+	KUNIT_EXPECT_GE(test, u.irqs, u.ports_in_use);
+	KUNIT_EXPECT_EQ(test, u.usable, xevt_ports_usable());
+	xevt_usage_release(&u);
+}
+
+/*
+ * Loopback pairs, both ends bound: through the interdomain API (the remote
+ * domain is known when binding) and by port number (the core asks Xen
+ * when it first needs to know).  Every one of these ports leads to dom0
+ * itself, so the row of domain 0 grows by exactly their number and counts
+ * exactly the events sent, and the count of ports in use rises by as many
+ * and falls back when they are unbound.
+ */
+static void usage_by_domain_counts_loopback_pairs(struct kunit *test)
+{
+	static const enum xek_how rx_how[XEK_USAGE_PAIRS] = {
+		XEK_INTERDOMAIN_HANDLER, XEK_EVTCHN_HANDLER,
+		XEK_EVTCHN_IRQ_LATEEOI,
+	};
+	struct xek_usage before, bound, sent, after;
+	struct xek_pair p[XEK_USAGE_PAIRS];
+	unsigned int i, j;
+
+	xek_usage_of(test, XEK_SELF_DOMID, &before);
+	for (i = 0; i < XEK_USAGE_PAIRS; i++)
+		xek_pair_open(test, &p[i], rx_how[i], XEK_EVTCHN_HANDLER);
+	/* The initial events were counted while the pairs were opened. */
+	msleep(XEK_QUIET_MS);
+	xek_usage_of(test, XEK_SELF_DOMID, &bound);
+	KUNIT_EXPECT_EQ(test, bound.in_use - before.in_use,
+			2U * XEK_USAGE_PAIRS);
+	KUNIT_EXPECT_EQ(test, bound.ports - before.ports,
+			2U * XEK_USAGE_PAIRS);
+
+	for (i = 0; i < XEK_USAGE_PAIRS; i++) {
+		for (j = 1; j <= XEK_USAGE_SENDS; j++) {
+			xek_pair_send(&p[i]);
+			KUNIT_EXPECT_TRUE_MSG(test,
+					      xek_wait_hits(p[i].rx, j,
+							    XEK_ARRIVE_MS),
+					      "pair %u: event %u did not come",
+					      i, j);
+		}
+	}
+	msleep(XEK_QUIET_MS);
+	xek_usage_of(test, XEK_SELF_DOMID, &sent);
+	KUNIT_EXPECT_EQ(test, sent.events - bound.events,
+			(unsigned long)XEK_USAGE_PAIRS * XEK_USAGE_SENDS);
+	KUNIT_EXPECT_EQ(test, sent.ports, bound.ports);
+
+	for (i = 0; i < XEK_USAGE_PAIRS; i++)
+		xek_pair_close(test, &p[i]);
+	xek_usage_of(test, XEK_SELF_DOMID, &after);
+	KUNIT_EXPECT_EQ(test, after.in_use, before.in_use);
+	KUNIT_EXPECT_EQ(test, after.ports, before.ports);
+}
+#else
+static void usage_by_domain_counts_loopback_pairs(struct kunit *test)
+{
+	kunit_skip(test, "no events_core.h: not our event channel core");
+}
+#endif
+
 static struct kunit_case xen_evtchn_cases[] = {
 	KUNIT_CASE(interdomain_bind_raises_one_event),
 	KUNIT_CASE(loopback_pingpong_interdomain_api),
@@ -2455,6 +2551,7 @@ static struct kunit_case xen_evtchn_cases[] = {
 	KUNIT_CASE(unbind_while_firing_on_other_cpu_xsa331),
 	KUNIT_CASE(xsa441_lateeoi_under_driver_lock_vs_close),
 	KUNIT_CASE(fix51c23bd6_shared_lateeoi_extra_call_at_unbind),
+	KUNIT_CASE(usage_by_domain_counts_loopback_pairs),
 	KUNIT_CASE(exhaust_ports_enospc_then_free_all),
 	{}
 };

@@ -145,9 +145,9 @@ debugfs_rows() {
 	h2=$(sed -n 2p "$t")
 	echo "$h1" | grep -qE "^# $label ABI, [0-9]+ of $capacity ports usable\$" ||
 		{ echo "first line '$h1', want '# $label ABI, <n> of $capacity ports usable'"; return 1; }
-	[ "$h2" = "#   port      irq kind        vcpu prio pending masked       events     spurious why flags" ] ||
+	[ "$h2" = "#   port      irq kind        remote vcpu prio pending masked       events     spurious why flags" ] ||
 		{ echo "second line is not the column header: '$h2'"; return 1; }
-	grep -v '^#' "$t" | awk 'NF != 11 { bad = $0 } END { if (bad != "") { print "row with " split(bad, x) " columns: " bad; exit 1 } }' ||
+	grep -v '^#' "$t" | awk 'NF != 12 { bad = $0 } END { if (bad != "") { print "row with " split(bad, x) " columns: " bad; exit 1 } }' ||
 		return 1
 	cpus=$(grep -c '^processor' /proc/cpuinfo)
 	cpu=0
@@ -160,8 +160,8 @@ debugfs_rows() {
 			row=$(awk -v i="$irq" '$1 !~ /^#/ && $2 == i' "$t")
 			[ -n "$row" ] || { echo "no row for IRQ $irq ($name$cpu)"; return 1; }
 			[ "$(echo "$row" | grep -c .)" -eq 1 ] || { echo "IRQ $irq ($name$cpu) has several rows: $row"; return 1; }
-			echo "$row" | awk -v k="$kind" -v c="$cpu" '$3 == k && $4 == c { ok = 1 } END { exit !ok }' ||
-				{ echo "$name$cpu: row '$row', want kind $kind on vCPU $cpu"; return 1; }
+			echo "$row" | awk -v k="$kind" -v c="$cpu" '$3 == k && $4 == "self" && $5 == c { ok = 1 } END { exit !ok }' ||
+				{ echo "$name$cpu: row '$row', want kind $kind, remote self, on vCPU $cpu"; return 1; }
 		done
 		cpu=$((cpu + 1))
 	done
@@ -178,7 +178,7 @@ debugfs_counts() {
 	# (at most 5 s: see timer_ticks), each checked against the bounds.
 	while :; do
 		a=$(irq_of timer0 | cut -d' ' -f2)
-		d=$(awk -v i="$irq" '$1 !~ /^#/ && $2 == i { print $8 }' /sys/kernel/debug/xen/events)
+		d=$(awk -v i="$irq" '$1 !~ /^#/ && $2 == i { print $9 }' /sys/kernel/debug/xen/events)
 		b=$(irq_of timer0 | cut -d' ' -f2)
 		[ -n "$d" ] || { echo "no debugfs row for IRQ $irq"; return 1; }
 		if [ "$d" -lt "$a" ] || [ "$d" -gt $((b + 1)) ]; then
@@ -194,6 +194,42 @@ debugfs_counts() {
 	[ "$r2" -gt "$r1" ] || { echo "timer0 events in debugfs did not move in 5 s: $r1 -> $r2"; return 1; }
 }
 
+# /sys/kernel/debug/xen/events-by-domain (events_usage.c): the headroom
+# line names the ABI and its usable ports (capacity - 1, port 0 is never
+# handed out), the column header follows, then one row per remote domain:
+# "self" first (the timer VIRQ and the IPIs of every CPU at least), then
+# domids in ascending order.  The rows' ports add up to ports_in_use, and
+# every port holds an IRQ.  The file is shown on the console.
+debugfs_by_domain() {
+	local f=/sys/kernel/debug/xen/events-by-domain t=/tmp/abi.bydom h1 h2 cpus
+	[ -r "$f" ] || { echo "no $f"; return 1; }
+	cat "$f" >"$t"
+	# check() keeps stdout for the verdict's reason: show it on the console.
+	while IFS= read -r h1; do report "$h1"; done <"$t" >/dev/console 2>/dev/null
+	h1=$(sed -n 1p "$t")
+	h2=$(sed -n 2p "$t")
+	echo "$h1" | grep -qE "^# headroom: abi=$label ports_in_use=[0-9]+ max=$((capacity - 1)) irqs=[0-9]+\$" ||
+		{ echo "first line '$h1', want '# headroom: abi=$label ports_in_use=<n> max=$((capacity - 1)) irqs=<n>'"; return 1; }
+	[ "$h2" = "#  domid    ports       events     spurious   eoi-delays   masked" ] ||
+		{ echo "second line is not the column header: '$h2'"; return 1; }
+	cpus=$(grep -c '^processor' /proc/cpuinfo)
+	awk -v cpus="$cpus" '
+		NR == 1 { for (i = 2; i <= NF; i++) { split($i, kv, "="); h[kv[1]] = kv[2] } next }
+		NR == 2 { next }
+		NF != 6 { print "row with " NF " columns: " $0; bad = 1; exit }
+		NR == 3 && $1 != "self" { print "first row is not self: " $0; bad = 1; exit }
+		NR == 3 && $2 < 3 * cpus { print "self holds " $2 " ports, want >= " 3 * cpus; bad = 1; exit }
+		NR > 3 && ($1 !~ /^[0-9]+$/ || (prev != "" && $1 + 0 <= prev + 0)) {
+			print "domid " $1 " out of order after " prev; bad = 1; exit }
+		NR > 3 { prev = $1 }
+		{ sum += $2; if ($6 > $2) { print "more masked than ports: " $0; bad = 1; exit } }
+		END {
+			if (bad) exit 1
+			if (sum != h["ports_in_use"]) { print "rows hold " sum " ports, ports_in_use=" h["ports_in_use"]; exit 1 }
+			if (h["irqs"] < h["ports_in_use"]) { print "irqs=" h["irqs"] " < ports_in_use=" h["ports_in_use"]; exit 1 }
+		}' "$t"
+}
+
 refused=$(xevt_arg expect_refused)
 forced=$(xevt_arg expect_forced)
 check "abi_$expect: dmesg names the $expect ABI" abi_line
@@ -206,3 +242,4 @@ check "abi_$expect: timer/resched/callfunc per CPU on xen-percpu" percpu_irqs
 check "abi_$expect: timer0 interrupts are delivered" timer_ticks
 check "abi_$expect: debugfs rows of the timer VIRQ and IPIs per CPU" debugfs_rows
 check "abi_$expect: debugfs events of timer0 match /proc/interrupts" debugfs_counts
+check "abi_$expect: debugfs events-by-domain headroom and rows" debugfs_by_domain

@@ -373,7 +373,7 @@ static int t_overflow(char *why, size_t len)
 /* One row of /sys/kernel/debug/xen/events (events_debugfs.c). */
 struct dbg_row {
 	unsigned int port, irq, vcpu;
-	char kind[16], prio[8], why[8], flags[8];
+	char kind[16], remote[8], prio[8], why[8], flags[8];
 	int pending, masked;
 	unsigned long events, spurious;
 };
@@ -392,10 +392,11 @@ static int dbg_row(unsigned int port, struct dbg_row *r)
 	while (!found && fgets(line, sizeof(line), f)) {
 		if (line[0] == '#')
 			continue;
-		if (sscanf(line, "%u %u %15s %u %7s %d %d %lu %lu %7s %7s",
-			   &r->port, &r->irq, r->kind, &r->vcpu, r->prio,
-			   &r->pending, &r->masked, &r->events, &r->spurious,
-			   r->why, r->flags) == 11 && r->port == port)
+		if (sscanf(line, "%u %u %15s %7s %u %7s %d %d %lu %lu %7s %7s",
+			   &r->port, &r->irq, r->kind, r->remote, &r->vcpu,
+			   r->prio, &r->pending, &r->masked, &r->events,
+			   &r->spurious, r->why, r->flags) == 12 &&
+		    r->port == port)
 			found = 1;
 	}
 	fclose(f);
@@ -409,9 +410,10 @@ static void dbg_say(const char *what, unsigned int port)
 	int rc = dbg_row(port, &r);
 
 	if (rc == 1)
-		xv_report("%s: port %u irq %u %s vcpu %u prio %s pending %d masked %d events %lu spurious %lu why %s flags %s",
-			  what, r.port, r.irq, r.kind, r.vcpu, r.prio, r.pending,
-			  r.masked, r.events, r.spurious, r.why, r.flags);
+		xv_report("%s: port %u irq %u %s remote %s vcpu %u prio %s pending %d masked %d events %lu spurious %lu why %s flags %s",
+			  what, r.port, r.irq, r.kind, r.remote, r.vcpu, r.prio,
+			  r.pending, r.masked, r.events, r.spurious, r.why,
+			  r.flags);
 	else
 		xv_report("%s: no debugfs row for port %u (%d)", what, port, rc);
 }
@@ -474,10 +476,10 @@ static int t_debugfs(char *why, size_t len)
 	if (dbg_want_row(p.b, &rb, "after binding", why, len))
 		return -1;
 	if (rb.irq != (unsigned int)irq || strcmp(rb.kind, "evtchn") ||
-	    strcmp(rb.flags, "l"))
+	    strcmp(rb.remote, "0") || strcmp(rb.flags, "l"))
 		return xv_why(why, len,
-			      "port %u: irq %u kind %s flags %s, want irq %d kind evtchn flags l",
-			      p.b, rb.irq, rb.kind, rb.flags, irq);
+			      "port %u: irq %u kind %s remote %s flags %s, want irq %d kind evtchn remote 0 flags l",
+			      p.b, rb.irq, rb.kind, rb.remote, rb.flags, irq);
 	if (rb.events != 1 || rb.spurious)
 		return xv_why(why, len,
 			      "port %u after its initial event: events %lu spurious %lu, want 1 and 0",

@@ -226,6 +226,7 @@ struct xevt_irq *xevt_new(int irq, bool own_desc)
 	xi->refs = -1;
 	xi->prio = XEN_IRQ_PRIORITY_DEFAULT;
 	xi->mask_why = XEVT_MASK_IRQCORE;
+	xi->remote = XEVT_REMOTE_UNKNOWN;
 	raw_spin_lock_init(&xi->mask_lock);
 	INIT_LIST_HEAD(&xi->eoi_node);
 
@@ -347,6 +348,8 @@ int xevt_attach(struct xevt_irq *xi, evtchn_port_t port, unsigned int cpu,
 	if (!xi->mask_why)
 		evtchn_ops->unmask(port);
 	raw_spin_unlock_irqrestore(&xi->mask_lock, flags);
+
+	xevt_ports_add(1);
 	return 0;
 }
 
@@ -378,6 +381,7 @@ evtchn_port_t xevt_detach(struct xevt_irq *xi)
 	xevt_slot_clear(port);
 	evtchn_op_remove(port, xi->cpu);
 	xevt_uncount(xi);
+	xevt_ports_add(-1);
 	return port;
 }
 
@@ -901,6 +905,8 @@ static int xevt_bind_port(evtchn_port_t port, bool lateeoi,
 	xi->kind = XEVT_PORT;
 	xi->lateeoi = lateeoi;
 	xi->u.dev = dev;
+	/* A bare port number: xevt_remote() asks Xen when it is needed. */
+	xi->remote = dev ? dev->otherend_id : XEVT_REMOTE_UNKNOWN;
 
 	/* Xen delivers a newly bound port to vCPU 0. */
 	ret = xevt_attach(xi, port, 0, GFP_KERNEL);
@@ -1149,6 +1155,7 @@ int bind_virq_to_irq(unsigned int virq, unsigned int cpu, bool percpu)
 	if (!xi)
 		goto out;
 	xi->kind = XEVT_VIRQ;
+	xi->remote = DOMID_SELF;
 	xi->u.virq.virq = virq;
 	xi->u.virq.home = cpu;
 	xi->u.virq.percpu = percpu;
@@ -1226,6 +1233,7 @@ static int xevt_bind_ipi(enum ipi_vector vector, unsigned int cpu)
 	if (!xi)
 		goto out;
 	xi->kind = XEVT_IPI;
+	xi->remote = DOMID_SELF;
 	xi->u.ipi.vector = vector;
 	xi->u.ipi.home = cpu;
 
@@ -1391,6 +1399,8 @@ void rebind_evtchn_irq(evtchn_port_t evtchn, int irq)
 		return;
 	}
 	xevt_detach(xi);
+	/* The new port may lead elsewhere; ask Xen again when needed. */
+	xi->remote = xi->u.dev ? xi->u.dev->otherend_id : XEVT_REMOTE_UNKNOWN;
 	err = xevt_attach(xi, evtchn, 0, GFP_KERNEL);
 	mutex_unlock(&xevt_lock);
 
@@ -1724,6 +1734,7 @@ void xen_irq_resume(void)
 		for (n = 0; n < XEVT_ROW_SLOTS; n++)
 			RCU_INIT_POINTER(xevt_dir[i]->slot[n], NULL);
 	}
+	xevt_ports_reset();
 
 	list_for_each_entry(xi, &xevt_list, node) {
 		if (xi->kind == XEVT_VIRQ || xi->kind == XEVT_IPI)

@@ -15,6 +15,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 
 #include "events_internal.h"
 
@@ -62,6 +63,12 @@ enum xevt_kind {
 /* Bits of xevt_irq.state. */
 #define XEVT_ACTIVE		0	/* an event is being handled */
 
+/*
+ * xevt_irq.remote of a port binding whose other end was not looked up yet
+ * (bind_evtchn_to_irq*() is given a bare port number).
+ */
+#define XEVT_REMOTE_UNKNOWN	DOMID_INVALID
+
 /* PIRQ flags. */
 #define XEVT_PIRQ_NEEDS_EOI	BIT(0)	/* PHYSDEVOP_eoi after each event */
 #define XEVT_PIRQ_SHARED	BIT(1)	/* level triggered, may be shared */
@@ -90,6 +97,10 @@ enum xevt_kind {
  * @eoi_node:   Entry in a delayed EOI queue, empty if not queued.
  * @nr_events:  Events handled (debugfs).
  * @nr_spurious: Late EOIs flagged spurious (debugfs).
+ * @nr_eoi_delayed: Late EOIs held back by the spurious back-off (debugfs).
+ * @remote:     Domain at the other end: a domid, DOMID_SELF (VIRQ, IPI,
+ *              our own PIRQs) or XEVT_REMOTE_UNKNOWN until xevt_remote()
+ *              asked Xen.  Under xevt_lock.
  * @u:          Per-kind data.
  * @node:       Entry in xevt_list, under xevt_lock.
  * @free_work:  Frees this after an RCU grace period.
@@ -116,6 +127,9 @@ struct xevt_irq {
 
 	unsigned long nr_events;
 	unsigned long nr_spurious;
+	unsigned long nr_eoi_delayed;
+
+	domid_t remote;
 
 	union {
 		/* XEVT_PORT: the xenbus device it serves, or NULL. */
@@ -171,6 +185,52 @@ DECLARE_PER_CPU(unsigned int, xevt_epoch);
 void xevt_eoi_defer(struct xevt_irq *xi);
 void xevt_eoi_forget(struct xevt_irq *xi);
 void xevt_eoi_init(void);
+
+/* events_usage.c */
+
+/**
+ * struct xevt_dom_usage - the ports one remote domain holds
+ * @dom:         The domain: a domid, DOMID_SELF or XEVT_REMOTE_UNKNOWN.
+ * @ports:       Bound ports whose other end is @dom.
+ * @masked:      How many of them are masked now.
+ * @events:      Sum of their nr_events.
+ * @spurious:    Sum of their nr_spurious.
+ * @eoi_delayed: Sum of their nr_eoi_delayed.
+ */
+struct xevt_dom_usage {
+	domid_t dom;
+	unsigned int ports;
+	unsigned int masked;
+	unsigned long events;
+	unsigned long spurious;
+	unsigned long eoi_delayed;
+};
+
+/**
+ * struct xevt_usage - a snapshot of the port usage, by remote domain
+ * @ports_in_use: Ports bound by the core (the counter of the warning).
+ * @usable:       Ports the ABI can hand out (port 0 never is).
+ * @irqs:         Linux IRQs held by bindings, with or without a port.
+ * @nr_doms:      Entries in @doms.
+ * @doms:         xevt_dom_key() -> struct xevt_dom_usage, in print order.
+ */
+struct xevt_usage {
+	unsigned int ports_in_use;
+	unsigned int usable;
+	unsigned int irqs;
+	unsigned int nr_doms;
+	struct xarray doms;
+};
+
+domid_t xevt_remote(struct xevt_irq *xi);
+unsigned long xevt_dom_key(domid_t dom);
+const char *xevt_dom_name(domid_t dom, char *buf, size_t len);
+int xevt_usage_collect(struct xevt_usage *u);
+void xevt_usage_release(struct xevt_usage *u);
+unsigned int xevt_ports_in_use(void);
+unsigned int xevt_ports_usable(void);
+void xevt_ports_add(int delta);
+void xevt_ports_reset(void);
 
 /* events_pirq.c */
 void xevt_pirq_init(void);

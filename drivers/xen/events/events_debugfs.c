@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Xen event channels: /sys/kernel/debug/xen/events.
+ * Xen event channels: /sys/kernel/debug/xen/events and events-by-domain.
  *
- * One row per bound port, in port order:
+ * events: one row per bound port, in port order:
  *
- *   port irq kind vcpu prio pending masked events spurious mask-reasons flags
+ *   port irq kind remote vcpu prio pending masked events spurious
+ *   mask-reasons flags
  *
+ * "remote" is the domain at the other end of the port: a domid, "self"
+ * (VIRQ, IPI, our own PIRQs) or "?" (Xen could not say).  A port bound by
+ * number is looked up with EVTCHNOP_status the first time it is shown.
  * "prio" is "-" when the ABI has no priorities.  "mask-reasons" lists why
  * the core keeps the port masked: i (irq core), b (brief, e.g. affinity
  * change), e (waiting for a late EOI), "-" for none.  "flags" has a for
@@ -75,14 +79,14 @@ static int xevt_dbg_show(struct seq_file *m, void *v)
 {
 	struct xevt_irq *xi = v;
 	evtchn_port_t port;
-	char why[4], flags[4];
+	char why[4], flags[4], dom[8];
 	int n;
 
 	if (v == SEQ_START_TOKEN) {
 		seq_printf(m, "# %s ABI, %u of %u ports usable\n",
 			   evtchn_ops->name, evtchn_ops->nr_channels(),
 			   evtchn_ops->max_channels());
-		seq_puts(m, "#   port      irq kind        vcpu prio pending masked       events     spurious why flags\n");
+		seq_puts(m, "#   port      irq kind        remote vcpu prio pending masked       events     spurious why flags\n");
 		return 0;
 	}
 
@@ -112,8 +116,10 @@ static int xevt_dbg_show(struct seq_file *m, void *v)
 		flags[n++] = '-';
 	flags[n] = '\0';
 
-	seq_printf(m, "%8u %8u %-11s %4u ", port, xi->irq,
-		   xevt_kind_name(xi), xen_vcpu_nr(READ_ONCE(xi->cpu)));
+	seq_printf(m, "%8u %8u %-11s %6s %4u ", port, xi->irq,
+		   xevt_kind_name(xi),
+		   xevt_dom_name(xevt_remote(xi), dom, sizeof(dom)),
+		   xen_vcpu_nr(READ_ONCE(xi->cpu)));
 	if (evtchn_ops->set_priority)
 		seq_printf(m, "%4u", READ_ONCE(xi->prio));
 	else
@@ -133,6 +139,111 @@ static const struct seq_operations xevt_dbg_sops = {
 };
 DEFINE_SEQ_ATTRIBUTE(xevt_dbg);
 
+/*
+ * events-by-domain: the bound ports summed by remote domain, from a
+ * snapshot taken at open (xevt_usage_collect(), one pass under xevt_lock),
+ * so that every read of one open file agrees:
+ *
+ *   # headroom: abi=<name> ports_in_use=<N> max=<M> irqs=<I>
+ *   #  domid    ports       events     spurious   eoi-delays   masked
+ *      self        7        10296            0            0        0
+ *         0        4           52            0            0        0
+ *
+ * N is the count of bound ports that drives the headroom warning, M the
+ * ports the ABI can hand out (max_channels() - 1: port 0 is never
+ * handed out), I the IRQs held by bindings, with or without a port.  One
+ * row per remote domain, "self" first, then domids in ascending order and
+ * "?" (not known) last: how many ports, the sums of their events, their
+ * spurious late EOIs and their late EOIs delayed by the spurious back-off,
+ * and how many of them are masked now.  *pos is the row's key + 1.
+ */
+#define XEVT_BYDOM_END	BIT(17)		/* past every xevt_dom_key() */
+
+static void *xevt_bydom_find(struct xevt_usage *u, loff_t *pos)
+{
+	unsigned long key = *pos - 1;
+	struct xevt_dom_usage *du;
+
+	du = xa_find(&u->doms, &key, XEVT_BYDOM_END, XA_PRESENT);
+	*pos = du ? key + 1 : XEVT_BYDOM_END;
+	return du;
+}
+
+static void *xevt_bydom_start(struct seq_file *m, loff_t *pos)
+{
+	if (*pos == 0)
+		return SEQ_START_TOKEN;
+	if (*pos >= XEVT_BYDOM_END)
+		return NULL;
+	return xevt_bydom_find(m->private, pos);
+}
+
+static void *xevt_bydom_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	++*pos;
+	return xevt_bydom_find(m->private, pos);
+}
+
+static void xevt_bydom_stop(struct seq_file *m, void *v)
+{
+}
+
+static int xevt_bydom_show(struct seq_file *m, void *v)
+{
+	struct xevt_usage *u = m->private;
+	struct xevt_dom_usage *du = v;
+	char dom[8];
+
+	if (v == SEQ_START_TOKEN) {
+		seq_printf(m, "# headroom: abi=%s ports_in_use=%u max=%u irqs=%u\n",
+			   evtchn_ops->name, u->ports_in_use, u->usable,
+			   u->irqs);
+		seq_puts(m, "#  domid    ports       events     spurious   eoi-delays   masked\n");
+		return 0;
+	}
+	seq_printf(m, "%7s %8u %12lu %12lu %12lu %8u\n",
+		   xevt_dom_name(du->dom, dom, sizeof(dom)), du->ports,
+		   du->events, du->spurious, du->eoi_delayed, du->masked);
+	return 0;
+}
+
+static const struct seq_operations xevt_bydom_sops = {
+	.start	= xevt_bydom_start,
+	.next	= xevt_bydom_next,
+	.stop	= xevt_bydom_stop,
+	.show	= xevt_bydom_show,
+};
+
+static int xevt_bydom_open(struct inode *inode, struct file *file)
+{
+	struct xevt_usage *u;
+	int err;
+
+	u = __seq_open_private(file, &xevt_bydom_sops, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	err = xevt_usage_collect(u);
+	if (err)
+		seq_release_private(inode, file);
+	return err;
+}
+
+static int xevt_bydom_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+
+	xevt_usage_release(m->private);
+	return seq_release_private(inode, file);
+}
+
+static const struct file_operations xevt_bydom_fops = {
+	.owner		= THIS_MODULE,
+	.open		= xevt_bydom_open,
+	.read		= seq_read,
+	.llseek		= seq_lseek,
+	.release	= xevt_bydom_release,
+};
+
 static int __init xevt_debugfs_init(void)
 {
 	struct dentry *dir;
@@ -141,6 +252,8 @@ static int __init xevt_debugfs_init(void)
 		return 0;
 	dir = xen_init_debugfs();
 	debugfs_create_file("events", 0444, dir, NULL, &xevt_dbg_fops);
+	debugfs_create_file("events-by-domain", 0444, dir, NULL,
+			    &xevt_bydom_fops);
 	return 0;
 }
 late_initcall(xevt_debugfs_init);

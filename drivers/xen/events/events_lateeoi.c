@@ -182,6 +182,7 @@ static void xevt_lateeoi(struct xevt_irq *xi, bool spurious)
 	}
 
 	if (delay) {
+		WRITE_ONCE(xi->nr_eoi_delayed, xi->nr_eoi_delayed + 1);
 		due = get_jiffies_64() + delay;
 		/*
 		 * Any CPU's queue will do: the caller may be preemptible

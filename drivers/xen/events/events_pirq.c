@@ -232,6 +232,7 @@ int xen_bind_pirq_gsi_to_irq(unsigned int gsi, unsigned int pirq,
 	xi->u.pirq.pirq = pirq;
 	xi->u.pirq.gsi = gsi;
 	xi->u.pirq.domid = DOMID_SELF;
+	xi->remote = DOMID_SELF;
 	xi->u.pirq.flags = shareable ? XEVT_PIRQ_SHARED : 0;
 	xevt_pirq_query(xi);
 	irq_set_chip_and_handler_name(xi->irq, &xevt_chip_pirq, flow, name);
@@ -306,6 +307,7 @@ int xen_bind_pirq_msi_to_irq(struct pci_dev *dev, struct msi_desc *msidesc,
 		xi->kind = XEVT_PIRQ;
 		xi->u.pirq.pirq = pirq + i;
 		xi->u.pirq.domid = domid;
+		xi->remote = domid;
 		xi->u.pirq.flags = XEVT_PIRQ_MSI;
 		if (i)
 			xi->u.pirq.flags |= XEVT_PIRQ_MSI_MEMBER;
