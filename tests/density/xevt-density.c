@@ -41,7 +41,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +52,7 @@
 
 #include "xevt-guest.h"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_PORTS	(1u << 18)	/* 3-level's 262,144 */
 #define VIEW_FILE	"/sys/kernel/debug/xen/events-by-domain"
 #define EVENTS_FILE	"/sys/kernel/debug/xen/events"
@@ -61,7 +61,8 @@ struct guest {
 	uint32_t domid;
 	unsigned int nchan;		/* channels bound */
 	evtchn_port_t *lport;		/* dom0's port of channel i */
-	volatile struct xg_stats *st;	/* in the guest's start_info page */
+	/* In the guest's start_info page: the guest writes it as it runs. */
+	volatile struct xg_stats *st;
 	unsigned long events;		/* events dom0 read from its ports */
 	unsigned int rounds;		/* echo rounds it took part in */
 };
@@ -175,25 +176,40 @@ static long count_ports(void)
 	return n;
 }
 
+/* The whole of a file (debugfs files say they are empty: read to EOF). */
 static void *read_file(const char *path, size_t *len)
 {
-	struct stat sb;
-	char *buf;
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap + 1), *nb;
 	FILE *f = fopen(path, "rb");
+	size_t r;
 
-	if (!f)
-		return NULL;
-	if (fstat(fileno(f), &sb) || !sb.st_size) {
-		fclose(f);
+	if (!f || !buf) {
+		if (f)
+			fclose(f);
+		free(buf);
 		return NULL;
 	}
-	buf = malloc(sb.st_size);
-	if (buf && fread(buf, 1, sb.st_size, f) != (size_t)sb.st_size) {
-		free(buf);
-		buf = NULL;
+	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n < cap)
+			continue;
+		cap *= 2;
+		nb = realloc(buf, cap + 1);
+		if (!nb) {
+			free(buf);
+			fclose(f);
+			return NULL;
+		}
+		buf = nb;
 	}
 	fclose(f);
-	*len = sb.st_size;
+	if (!n) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
 	return buf;
 }
 
@@ -204,6 +220,7 @@ static void *read_file(const char *path, size_t *len)
 static long pump(int wait_ms)
 {
 	evtchn_port_t buf[1024];
+	const size_t nbuf = ARRAY_SIZE(buf);
 	struct pollfd pfd = { .fd = xfd, .events = POLLIN };
 	long n = 0;
 
@@ -230,7 +247,7 @@ static long pump(int wait_ms)
 		if (write(xfd, buf, k * sizeof(buf[0])) != (ssize_t)(k * sizeof(buf[0])))
 			fail("unmask of %zu ports: %s", k, strerror(errno));
 		n += k;
-		if (k < sizeof(buf) / sizeof(buf[0]))
+		if (k < nbuf)
 			break;
 	}
 	return n;
@@ -238,17 +255,20 @@ static long pump(int wait_ms)
 
 static const char *errname(int e)
 {
-	switch (e) {
-	case ENOSPC: return "ENOSPC";
-	case ENOMEM: return "ENOMEM";
-	case EINVAL: return "EINVAL";
-	case EBUSY: return "EBUSY";
-	case EEXIST: return "EEXIST";
-	case ENOSYS: return "ENOSYS";
-	case EPERM: return "EPERM";
-	case ESRCH: return "ESRCH";
-	default: return "E?";
-	}
+	static const struct {
+		int e;
+		const char *name;
+	} names[] = {
+		{ ENOSPC, "ENOSPC" }, { ENOMEM, "ENOMEM" }, { EINVAL, "EINVAL" },
+		{ EBUSY, "EBUSY" }, { EEXIST, "EEXIST" }, { EPERM, "EPERM" },
+		{ ESRCH, "ESRCH" }, { EIO, "EIO" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (names[i].e == e)
+			return names[i].name;
+	return "E?";
 }
 
 static int refused_guest = -1, refused_chan = -1, refused_errno;
@@ -268,18 +288,18 @@ static void refuse(unsigned int gi, int ch, const char *what, int e)
 		    errname(e), -e, strerror(e));
 }
 
-/* Build the guest's image in its domain; returns 0 or an errno. */
+/* Build the guest's image in its domain; returns 0 or -errno. */
 static int build(struct guest *gs, const void *img, size_t len)
 {
 	char cmd[32];
 	struct xc_dom_image *dom;
 	xen_pfn_t si_mfn;
-	int rc = EIO;
+	int rc = -EIO;
 
 	snprintf(cmd, sizeof(cmd), "c=%u", gs->nchan);
 	dom = xc_dom_allocate(xch, cmd, NULL);
 	if (!dom)
-		return ENOMEM;
+		return -ENOMEM;
 	dom->container_type = XC_DOM_PV_CONTAINER;
 	dom->max_vcpus = 1;
 	if (xc_dom_kernel_mem(dom, img, len) ||
@@ -289,14 +309,14 @@ static int build(struct guest *gs, const void *img, size_t len)
 	    xc_dom_boot_mem_init(dom) ||
 	    xc_dom_build_image(dom) ||
 	    xc_dom_boot_image(dom)) {
-		rc = errno ? errno : EIO;
+		rc = errno ? -errno : -EIO;
 		goto out;
 	}
 	si_mfn = dom->pv_p2m[dom->start_info_pfn];
 	gs->st = xc_map_foreign_range(xch, gs->domid, XC_PAGE_SIZE,
 				      PROT_READ, si_mfn);
 	if (!gs->st) {
-		rc = errno;
+		rc = -errno;
 		goto out;
 	}
 	gs->st = (void *)((char *)gs->st + XG_STATS_OFF);
@@ -393,7 +413,7 @@ static bool create_one(unsigned int gi, const void *img, size_t len)
 	}
 	rc = build(gs, img, len);
 	if (rc) {
-		refuse(gi, -1, "build", rc);
+		refuse(gi, -1, "build", -rc);
 		drop_guest(gi);
 		return false;
 	}
@@ -599,8 +619,6 @@ static void check_view(void)
 		fail("view: cannot read %s", VIEW_FILE);
 		return;
 	}
-	buf = realloc(buf, len + 1);
-	buf[len] = '\0';
 	ids = malloc(ng * sizeof(*ids));
 	for (i = 0; i < ng; i++)
 		ids[i] = (g[i].domid << 12) | i;	/* sorted by domid */
@@ -643,11 +661,11 @@ static void check_view(void)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: xevt-density [-n guests] [-c channels/guest (<= %d)] [-r rounds]\n"
+		"usage: %s [-n guests] [-c channels/guest (<= %d)] [-r rounds]\n"
 		"       [-m guest MiB] [-k guest kernel] [-p progress every N guests]\n"
 		"       [-t round timeout s] [-e probe round every N guests]\n"
 		"       [-V (check the per-domain view)]\n",
-		XG_MAX_CHANNELS);
+		"xevt-density", XG_MAX_CHANNELS);
 	exit(2);
 }
 
@@ -663,17 +681,38 @@ int main(int argc, char **argv)
 	int opt;
 
 	while ((opt = getopt(argc, argv, "n:c:r:m:k:p:t:e:V")) != -1) {
+		unsigned int v = optarg ? strtoul(optarg, NULL, 0) : 0;
+
 		switch (opt) {
-		case 'n': o.guests = strtoul(optarg, NULL, 0); break;
-		case 'c': o.channels = strtoul(optarg, NULL, 0); break;
-		case 'r': o.rounds = strtoul(optarg, NULL, 0); break;
-		case 'm': o.mem_mb = strtoul(optarg, NULL, 0); break;
-		case 'k': o.kernel = optarg; break;
-		case 'p': o.progress = strtoul(optarg, NULL, 0); break;
-		case 't': o.round_timeout = strtoul(optarg, NULL, 0); break;
-		case 'V': o.view = true; break;
-		case 'e': o.probe = strtoul(optarg, NULL, 0); break;
-		default: usage();
+		case 'n':
+			o.guests = v;
+			break;
+		case 'c':
+			o.channels = v;
+			break;
+		case 'r':
+			o.rounds = v;
+			break;
+		case 'm':
+			o.mem_mb = v;
+			break;
+		case 'k':
+			o.kernel = optarg;
+			break;
+		case 'p':
+			o.progress = v;
+			break;
+		case 't':
+			o.round_timeout = v;
+			break;
+		case 'e':
+			o.probe = v;
+			break;
+		case 'V':
+			o.view = true;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!o.guests || o.guests > 4095 || !o.channels ||
