@@ -18,6 +18,7 @@ harness=$repo/tools/testing/xen-events
 obj=$build/xen-events
 seed=${SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 fuzz_seconds=${FUZZ_SECONDS:-25}
+backends=""	# run_tests: the backends a test program must have run
 
 result() { echo "$*" >>"$res"; }
 
@@ -37,6 +38,12 @@ for b in 2l fifo 3l; do
 		result "not ok host $b backend present # drivers/xen/events/events_$b.c missing"
 	fi
 done
+
+# The progress reporter every build and boot goes through (mk/step.sh),
+# with a 1 s heartbeat, and the check of make check's own output.
+echo "host: testing the progress reporter (mk/step.sh, about 10 s)"
+"$repo"/mk/test-step.sh "$build/step-test" >>"$res" 2>"$out/host-step.log" ||
+	result "not ok host step: test-step.sh ran to its end # see $out/host-step.log"
 
 # run_tests NAME BINARY LOG: one test program; its lines go to $res.
 run_tests() {
@@ -89,7 +96,7 @@ if [ -n "$missing" ]; then
 elif make -C "$harness" BUILD="$build" O="$obj" test3-build \
 	>"$out/host-build-3l.log" 2>&1; then
 	result "ok host build 3-level test program"
-	backends= run_tests "3-level tests" "$obj/xen-events-3l-test" \
+	backends='' run_tests "3-level tests" "$obj/xen-events-3l-test" \
 		"$out/host-test-3l.log"
 else
 	tail -n 20 "$out/host-build-3l.log"
