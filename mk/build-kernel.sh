@@ -58,6 +58,6 @@ esac
 [ -s "$obj/.objects" ] && total=$(cat "$obj/.objects")
 progress() { objects_progress "$obj" "$total"; }
 step -l "$build/logs/kernel-$(basename "$tree")-$name.log" -p progress \
-	"$what ($(step_path "$obj"))" "$est" configure_and_build
+	"$what" "$est" configure_and_build
 find "$obj" -name '*.o' | wc -l >"$obj/.objects"
 echo "$obj/arch/x86/boot/bzImage"

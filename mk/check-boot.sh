@@ -75,11 +75,12 @@ for table in "$@"; do
 	done < <(rows "$table")
 done
 if [ $unknown -eq 0 ]; then
-	tplan="$tests tests (as last time)"
+	tplan="$tests tests (as many as last time)"
 else
-	tplan="$((tests + unknown)) tests or more ($unknown boots not measured yet)"
+	tplan="at least $((tests + unknown)) tests ($unknown boots not run here before)"
 fi
-echo "check-boot: $nboots boots from $# tables, $tplan, estimated $(((total_s + 59) / 60)) min" >&2
+[ $# -eq 1 ] && tables="1 table" || tables="$# tables"
+echo "check-boot: $nboots boots from $tables, $tplan; estimated time $(((total_s + 59) / 60)) min" >&2
 
 i=0
 for table in "$@"; do

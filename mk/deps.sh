@@ -71,7 +71,7 @@ fetch_xen_retry() {
 	apt-get update && fetch_xen
 }
 if [ ! -s "$xen_elf" ]; then
-	step -a -l "$apt_log" "fetching Debian's Xen 4.17 hypervisor (xen-hypervisor-4.17-amd64, extracted to boot it, not installed)" \
+	step -a -l "$apt_log" "fetching Debian's Xen 4.17 hypervisor package (extracted to boot it, not installed)" \
 		"~10 s" fetch_xen_retry
 	gz=$(ls "$build"/xen/deb/root/boot/xen-4.17-amd64.gz)
 	gunzip -c "$gz" >"$xen_elf.tmp"

@@ -37,7 +37,7 @@ unpack() {
 if [ ! -f "$base/.unpacked" ]; then
 	step -l "$logs/tree-unpack.log" \
 		"unpacking the Debian 6.1 source (/usr/src/linux-source-6.1.tar.xz) into $(step_path "$base")" \
-		"~1-2 min, once" unpack
+		"~30 s-2 min, once" unpack
 fi
 
 compose() {
@@ -77,4 +77,4 @@ compose() {
 tname=$(basename "$tree")
 step -l "$logs/$tname-prepare.log" \
 	"preparing $(step_path "$tree"): patches/ and the overlay on the base, synced by content" \
-	"~30 s" compose
+	"~20 s" compose

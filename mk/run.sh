@@ -11,8 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 blog=$(dirname "$log")/logs/run-boot.log
 progress() { boot_progress "$log"; }
 step -l "$blog" -T "$log" -p progress \
-	"booting $(basename "$xen") + dom0 ($(step_path "$kernel")) under QEMU, software emulation, 2 vCPUs, args: ${args:-none}" \
-	"~1-2 min" \
+	"booting $(basename "$xen") + dom0 under QEMU (software emulation, 2 vCPUs), args: ${args:-none}" \
+	"~30 s-2 min" \
 	"$here/boot.sh" -x "$xen" -k "$kernel" -i "$initrd" -l "$log" -t 300 -a "$args"
 rc=$?
 tr -d '\r' <"$log" | sed -n 's/^@@XEVT@@ | //p'
