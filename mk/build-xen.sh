@@ -81,7 +81,7 @@ total=468
 progress() { objects_progress "$obj" "$total"; }
 step -l "$log" -p progress \
 	"building the patched Xen $ver ($n patches of xen/patches/)" \
-	"cold: ~3 min on 2 cores; warm ccache: ~1 min" configure_and_build
+	"cold: ~3 min on 2 cores; warm ccache: ~2 min" configure_and_build
 find "$obj" -name '*.o' | wc -l >"$obj/.objects"
 
 # xen/xen is the 32-bit multiboot ELF (mkelf32 of xen-syms); xen.gz, which
