@@ -9,6 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/step.sh"
 
 blog=$(dirname "$log")/logs/run-boot.log
+: >"$log"
 progress() { boot_progress "$log"; }
 step -l "$blog" -T "$log" -p progress \
 	"booting $(basename "$xen") + dom0 under QEMU (software emulation, 2 vCPUs), args: ${args:-none}" \

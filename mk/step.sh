@@ -28,7 +28,7 @@
 #   full log: LOG
 #
 # and returns CMD's exit status.  -T FILE names FILE instead of LOG and shows
-# its tail (a boot's serial log).  Environment: STEP_HEARTBEAT (seconds), STEP_TAIL
+# its tail (a boot's serial log; LOG's when FILE stayed empty).  Environment: STEP_HEARTBEAT (seconds), STEP_TAIL
 # (lines shown on failure, default 20), STEP_TTY (1: update one line in place,
 # 0: plain lines; default: whether stderr is a terminal), STEP_LOGDIR (where
 # LOG goes when -l is not given; default build/logs).
@@ -98,6 +98,7 @@ step() {
 	[ "$tty" = 1 ] && [ -n "$shown" ] && printf '\r\033[K' >&2
 	if [ $rc -ne 0 ]; then
 		local t=${tailf:-$log} nl=${STEP_TAIL:-20}
+		[ -s "$t" ] || t=$log
 		echo "FAILED: $what (exit $rc after $(step_clock $el)); last $nl lines of $(step_path "$t"):" >&2
 		tail -n "$nl" "$t" 2>/dev/null | tr -d '\r' | sed 's/^/  | /' >&2
 		echo "full log: $(step_path "$t")" >&2
