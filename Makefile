@@ -33,13 +33,19 @@ CHECKDIR   := $(BUILD)/check
 BOOT_TABLES := $(sort $(wildcard tests/boot/*.table))
 KFRAGS     := configs/kernel.config configs/kunit.config
 
-.PHONY: all deps tree kernel kernel-debug initramfs run check check-host check-boot \
+.PHONY: all deps tree kernel kernel-debug initramfs initramfs-image run check check-host check-boot \
 	bench-host fuzz-host bench density xen clean distclean help
 
 all: kernel
 
+# make help: the two commands, then the README's "Other targets" table, one
+# line each (read from README.md, so the two cannot drift apart).
 help:
-	@sed -n 's/^#   //p' Makefile
+	@printf '  %-37s %s\n' "make run" "build, boot Xen 4.17 + our kernel as PV dom0 under QEMU, show the ABI" \
+		"make check" "install what is missing, build, run every test; last line \"N passed, N failed\""
+	@awk -F' [|] ' '/^## Other targets/ { t = 1; next } /^## / { t = 0 } \
+		t && /^\| `/ { sub(/^\| /, ""); sub(/ \|$$/, "", $$2); gsub(/`/, "", $$1); \
+		gsub(/`/, "", $$2); printf "  %-37s %s\n", $$1, $$2 }' README.md
 
 deps:
 	@mk/deps.sh $(BUILD)
@@ -97,10 +103,18 @@ $(DENSITY_BIN): tests/density/xevt-density.c tests/density/xevt-guest.h
 	@mkdir -p $(@D)
 	gcc -static -O2 -Wall -Wextra -Werror -o $@ $< $(XEN_LIBS)
 
-initramfs: tree $(UTEST_BINS) $(XEN3L_BINS) $(DENSITY_BIN) $(GUEST_ELF)
-	@mk/mkinitramfs.sh $(REPO) $(BUILD) $(INITRD) $(UTEST_BINS) $(XEN3L_BINS) \
-		$(DENSITY_BIN) lib:$(GUEST_ELF)
+# The test programs and the image are one step (mk/step.sh): one line on
+# the terminal, the compiler's output in $(BUILD)/logs/initramfs.log.
+initramfs: tree
+	@mk/step.sh -l $(BUILD)/logs/initramfs.log \
+		"building the test programs and the test initramfs" \
+		"cold: ~1 min on 2 cores; then seconds" \
+		$(MAKE) --no-print-directory initramfs-image
 	@echo $(INITRD)
+
+initramfs-image: $(UTEST_BINS) $(XEN3L_BINS) $(DENSITY_BIN) $(GUEST_ELF)
+	mk/mkinitramfs.sh $(REPO) $(BUILD) $(INITRD) $(UTEST_BINS) $(XEN3L_BINS) \
+		$(DENSITY_BIN) lib:$(GUEST_ELF)
 
 run: kernel initramfs
 	@mk/run.sh $(XEN) $(KIMAGE) $(INITRD) $(BUILD)/run.log "$(ARGS)"
@@ -108,9 +122,17 @@ run: kernel initramfs
 # Each layer leaves a <layer>.results file in $(CHECKDIR); a layer that
 # cannot even build records that as a failed test, so the summary below
 # always sees it.  The summary's exit status is the verdict.
+# Everything the layers print goes to the terminal and to
+# $(CHECKDIR)/output.log, which mk/quiet-output.sh checks for apt or compiler
+# lines that escaped a step's log (a test of its own, 4-output.results).
+# STEP_TTY keeps mk/step.sh's one updating line when the terminal is behind
+# tee.
 check:
 	@rm -rf $(CHECKDIR) && mkdir -p $(CHECKDIR)
-	@$(MAKE) --no-print-directory -k check-host check-boot || true
+	@tty=0; [ -t 2 ] && tty=1; \
+	{ STEP_TTY=$${STEP_TTY:-$$tty} $(MAKE) --no-print-directory -k check-host check-boot || true; } \
+		2>&1 | tee $(CHECKDIR)/output.log
+	@mk/quiet-output.sh $(CHECKDIR)/output.log >$(CHECKDIR)/4-output.results || true
 	@mk/summary.sh $(CHECKDIR)
 
 check-host: deps
@@ -166,29 +188,30 @@ density: deps
 kernel-debug: tree
 	@mk/build-kernel.sh $(BUILD) debug $(KFRAGS) configs/debug.config
 
+# The builds print their mk/step.sh lines (stderr) on the terminal, their
+# compiler output in $(BUILD)/logs/; stdout (the image paths) goes to
+# $(CHECKDIR)/build*.log.
+STEP_FAILED := see the FAILED step above; logs in $(BUILD)/logs
 check-boot:
 	@mkdir -p $(CHECKDIR)
-	@if ! $(MAKE) --no-print-directory kernel initramfs >$(CHECKDIR)/build.log 2>&1; then \
-		tail -n 30 $(CHECKDIR)/build.log; \
-		echo "not ok build kernel and initramfs # see $(CHECKDIR)/build.log" \
+	@if ! $(MAKE) --no-print-directory kernel initramfs >$(CHECKDIR)/build.log; then \
+		echo "not ok build kernel and initramfs # $(STEP_FAILED)" \
 			>$(CHECKDIR)/2-build.results; \
 	else \
 		echo "ok build kernel and initramfs" >$(CHECKDIR)/2-build.results; \
 		if [ -n "$(DEBUG_TABLES)" ]; then \
-			if $(MAKE) --no-print-directory kernel-debug >$(CHECKDIR)/build-debug.log 2>&1; then \
+			if $(MAKE) --no-print-directory kernel-debug >$(CHECKDIR)/build-debug.log; then \
 				echo "ok build debug kernel" >>$(CHECKDIR)/2-build.results; \
 			else \
-				tail -n 30 $(CHECKDIR)/build-debug.log; \
-				echo "not ok build debug kernel # see $(CHECKDIR)/build-debug.log" \
+				echo "not ok build debug kernel # $(STEP_FAILED)" \
 					>>$(CHECKDIR)/2-build.results; \
 			fi; \
 		fi; \
 		if [ -n "$(XEN_TABLES)" ]; then \
-			if $(MAKE) --no-print-directory xen >$(CHECKDIR)/build-xen.log 2>&1; then \
+			if $(MAKE) --no-print-directory xen >$(CHECKDIR)/build-xen.log; then \
 				echo "ok build patched xen" >>$(CHECKDIR)/2-build.results; \
 			else \
-				tail -n 30 $(CHECKDIR)/build-xen.log; \
-				echo "not ok build patched xen # see $(CHECKDIR)/build-xen.log" \
+				echo "not ok build patched xen # $(STEP_FAILED)" \
 					>>$(CHECKDIR)/2-build.results; \
 			fi; \
 		fi; \

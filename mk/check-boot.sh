@@ -17,13 +17,26 @@
 # Each boot is a test of its own ("boot <name>": reached init, ran its tests
 # and finished without a panic or a timeout); each "@@XEVT@@ ok|not ok"
 # line is one more test.
+#
+# Before the boots it prints how many there are, the tests they ran last
+# time and the estimated time; each boot is one mk/step.sh step ("boot 7/24:
+# kunit-2l (~60 s)", a progress line at least every 30 s) followed by its
+# outcome.  Durations go to RESULTS_DIR/boot-times ("name seconds verdicts",
+# for summary.sh's slowest boots) and to BOOT_HISTORY (default
+# RESULTS_DIR/../boot-times.txt, kept across runs) for the next estimate.
 set -uo pipefail
 out=$1
 shift
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=mk/step.sh
+. "$here/step.sh"
 mkdir -p "$out"
 res=$out/3-boot.results
 : >"$res"
+times=$out/boot-times
+: >"$times"
+history=${BOOT_HISTORY:-$(dirname "$out")/boot-times.txt}
+touch "$history"
 
 directive() {	# directive TABLE NAME DEFAULT
 	local v
@@ -31,6 +44,45 @@ directive() {	# directive TABLE NAME DEFAULT
 	echo "${v:-$3}"
 }
 
+rows() {	# rows TABLE: the lines of a table that are not comments
+	grep -v '^[[:space:]]*#' "$1" || true
+}
+
+# estimate NAME: seconds, from the last run, or a guess from the measured
+# times of 2026-12 on 2 cores (README).  Sets est_known when measured.
+estimate() {
+	local t
+	t=$(awk -v n="$1" '$1 == n { s = $2 } END { print s }' "$history")
+	if [ -n "$t" ]; then est_known=1; echo "$t"; return; fi
+	est_known=
+	case $1 in
+	abi-*) echo 20 ;; kunit-*) echo 90 ;; evtchn-*) echo 200 ;;
+	debug-*) echo 210 ;; pirq-*) echo 80 ;; xen3l*) echo 60 ;;
+	density-*) echo 480 ;; *) echo 90 ;;
+	esac
+}
+
+# The plan.
+nboots=0 total_s=0 tests=0 unknown=0
+for table in "$@"; do
+	while IFS='|' read -r name _; do
+		name=$(echo "$name" | sed "s/^[[:space:]]*//; s/[[:space:]]*$//")
+		[ -n "$name" ] || continue
+		nboots=$((nboots + 1))
+		total_s=$((total_s + $(estimate "$name")))
+		v=$(awk -v n="$name" '$1 == n { v = $3 } END { print v }' "$history")
+		if [ -n "$v" ]; then tests=$((tests + 1 + v)); else unknown=$((unknown + 1)); fi
+	done < <(rows "$table")
+done
+if [ $unknown -eq 0 ]; then
+	tplan="$tests tests (as many as last time)"
+else
+	tplan="at least $((tests + unknown)) tests ($unknown boots not run here before)"
+fi
+[ $# -eq 1 ] && tables="1 table" || tables="$# tables"
+echo "check-boot: $nboots boots from $tables, $tplan; estimated time $(((total_s + 59) / 60)) min" >&2
+
+i=0
 for table in "$@"; do
 	kname=$(directive "$table" kernel main)
 	xname=$(directive "$table" xen stock)
@@ -41,23 +93,47 @@ for table in "$@"; do
 	kernel=${!kvar:-} xen=${!xvar:-}
 	while IFS='|' read -r name args xargs_; do
 		name=$(echo "$name" | sed "s/^[[:space:]]*//; s/[[:space:]]*$//")
-		[ -z "$name" ] || [ "${name#\#}" != "$name" ] && continue
+		[ -n "$name" ] || continue
+		i=$((i + 1))
 		log=$out/boot-$name.log
+		run=$out/boot-$name.run
 		if [ ! -s "$kernel" ] || [ ! -s "$xen" ]; then
+			echo "boot $i/$nboots: $name: not ok, no image: kernel '$kname' or xen '$xname' was not built" >&2
 			echo "not ok boot $name # no image: kernel '$kname' or xen '$xname' was not built" >>"$res"
 			continue
 		fi
-		echo "check-boot: $name [$kname kernel, $xname xen]: $args${xargs_:+ | xen: $xargs_}${qargs:+ | qemu: $qargs}" >&2
+		e=$(estimate "$name")
+		echo "boot $name [$kname kernel, $xname xen]: $args${xargs_:+ | xen: $xargs_}${qargs:+ | qemu: $qargs}" >"$run"
 		start=$(date +%s)
-		err=$("$here/boot.sh" -x "$xen" -k "$kernel" -i "$INITRD" -l "$log" \
-			-t "$tmo" -a "$args" -X "${xargs_:-}" -Q "$qargs" -m "$mem" 2>&1)
+		progress() { boot_progress "$log"; }
+		step -a -q -l "$run" -T "$log" -p progress \
+			"boot $i/$nboots: $name" "~$e s${est_known:+ last time}" \
+			"$here/boot.sh" -x "$xen" -k "$kernel" -i "$INITRD" -l "$log" \
+			-t "$tmo" -a "$args" -X "${xargs_:-}" -Q "$qargs" -m "$mem"
 		rc=$?
-		echo "check-boot: $name: finished in $(($(date +%s) - start)) s" >&2
+		secs=$(($(date +%s) - start))
 		if [ $rc -eq 0 ]; then
 			echo "ok boot $name" >>"$res"
 		else
-			echo "not ok boot $name # $err" >>"$res"
+			echo "not ok boot $name # $(tail -n 1 "$run")" >>"$res"
 		fi
-		tr -d '\r' <"$log" | sed -n 's/^@@XEVT@@ \(\(not \)\{0,1\}ok \)/\1'"[$name] "'/p' >>"$res"
-	done <"$table"
+		verdicts=$(tr -d '\r' <"$log" | sed -n 's/^@@XEVT@@ \(\(not \)\{0,1\}ok \)/\1'"[$name] "'/p')
+		[ -z "$verdicts" ] || echo "$verdicts" >>"$res"
+		nv=0 nbad=0
+		if [ -n "$verdicts" ]; then
+			nv=$(echo "$verdicts" | wc -l)
+			nbad=$(echo "$verdicts" | grep -c '^not ok' || true)
+		fi
+		if [ $rc -ne 0 ]; then
+			echo "    NOT OK after $secs s: $(tail -n 1 "$run"); $nbad of $nv verdicts failed" >&2
+		elif [ "$nbad" -ne 0 ]; then
+			echo "    NOT OK in $secs s: $nbad of $nv verdicts failed" >&2
+		else
+			echo "    ok in $secs s, $nv verdicts" >&2
+		fi
+		echo "$name $secs $nv" >>"$times"
+		awk -v n="$name" '$1 != n' "$history" >"$history.tmp"
+		echo "$name $secs $nv" >>"$history.tmp"
+		mv "$history.tmp" "$history"
+	done < <(rows "$table")
 done

@@ -18,8 +18,11 @@ harness=$repo/tools/testing/xen-events
 obj=$build/xen-events
 seed=${SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 fuzz_seconds=${FUZZ_SECONDS:-25}
+backends=""	# run_tests: the backends a test program must have run
 
 result() { echo "$*" >>"$res"; }
+# shellcheck source=mk/step.sh
+. "$repo/mk/step.sh"
 
 # The Xen ABI headers come from the kernel tree; unpack it if need be.
 if [ ! -f "$build/linux/include/xen/interface/event_channel.h" ] &&
@@ -38,19 +41,25 @@ for b in 2l fifo 3l; do
 	fi
 done
 
+# The progress reporter every build and boot goes through (mk/step.sh),
+# with a 1 s heartbeat, and the check of make check's own output.
+# shellcheck disable=SC2317 # run by step
+step_tests() { "$repo/mk/test-step.sh" "$build/step-test" >>"$res"; }
+step -l "$out/host-step.log" "host: testing the progress reporter (mk/step.sh)" "~10 s" step_tests ||
+	result "not ok host step: test-step.sh ran to its end # see $out/host-step.log"
+
 # run_tests NAME BINARY LOG: one test program; its lines go to $res.
 run_tests() {
 	local name=$1 bin=$2 log=$3 rc
-	echo "host: running $name, seed $seed"
 	rm -f "$log.lines"
-	timeout -k 5 "${HOST_TIMEOUT:-150}" "$bin" -s "$seed" -r "$log.lines" \
-		>"$log" 2>&1
+	step -q -l "$log" "host: running the $name, seed $seed" "~1 min" \
+		timeout -k 5 "${HOST_TIMEOUT:-150}" "$bin" -s "$seed" -r "$log.lines"
 	rc=$?
 	# One line per test even if a runner's forked children repeat buffered
 	# output: keep the first of identical lines.
 	[ -f "$log.lines" ] && awk '!seen[$0]++' "$log.lines" >>"$res"
-	grep -E '^(not ok|# backend)' "$log"
-	tail -n 1 "$log"
+	grep -E '^(not ok|# backend)' "$log" | sed 's/^/    /'
+	tail -n 1 "$log" | sed 's/^/    /'
 	# Every backend present in the tree must also be in the program.
 	for b in $backends; do
 		if grep -q "^# backend $b: built" "$log"; then
@@ -66,14 +75,12 @@ run_tests() {
 	fi
 }
 
-echo "host: building the harness in $obj"
-if make -C "$harness" BUILD="$build" O="$obj" test-build \
-	>"$out/host-build.log" 2>&1; then
+if step -l "$out/host-build.log" "host: building the harness (ASan, UBSan) in $(step_path "$obj")" \
+	"cold: ~1 min; then seconds" make -C "$harness" BUILD="$build" O="$obj" test-build; then
 	result "ok host build test program"
 	backends="2l fifo 3l" run_tests "tests" "$obj/xen-events-test" \
 		"$out/host-test.log"
 else
-	tail -n 20 "$out/host-build.log"
 	result "not ok host build test program # see $out/host-build.log"
 fi
 
@@ -86,34 +93,31 @@ for f in "$repo/drivers/xen/events/events_3l.c" "$harness/tests_3l.c" \
 done
 if [ -n "$missing" ]; then
 	result "not ok host build 3-level test program # missing:$missing"
-elif make -C "$harness" BUILD="$build" O="$obj" test3-build \
-	>"$out/host-build-3l.log" 2>&1; then
+elif step -l "$out/host-build-3l.log" "host: building the 3-level test program" \
+	"cold: ~30 s; then seconds" make -C "$harness" BUILD="$build" O="$obj" test3-build; then
 	result "ok host build 3-level test program"
-	backends= run_tests "3-level tests" "$obj/xen-events-3l-test" \
+	backends='' run_tests "3-level tests" "$obj/xen-events-3l-test" \
 		"$out/host-test-3l.log"
 else
-	tail -n 20 "$out/host-build-3l.log"
 	result "not ok host build 3-level test program # see $out/host-build-3l.log"
 fi
 
 # A short fuzz run; make fuzz-host runs a long one.
-if ! make -C "$harness" BUILD="$build" O="$obj" fuzz-build \
-	>"$out/host-fuzz-build.log" 2>&1; then
-	tail -n 20 "$out/host-fuzz-build.log"
+if ! step -l "$out/host-fuzz-build.log" "host: building the fuzzer (libFuzzer)" \
+	"cold: ~30 s; then seconds" make -C "$harness" BUILD="$build" O="$obj" fuzz-build; then
 	result "not ok host fuzz ${fuzz_seconds}s # fuzzer did not build, see $out/host-fuzz-build.log"
 	exit 0
 fi
 mkdir -p "$obj/corpus"
-echo "host: fuzzing for ${fuzz_seconds}s"
-if timeout -k 5 $((fuzz_seconds + 60)) "$obj/xen-events-fuzz" \
+if step -l "$out/host-fuzz.log" "host: fuzzing for ${fuzz_seconds}s" "${fuzz_seconds} s" \
+	timeout -k 5 $((fuzz_seconds + 60)) "$obj/xen-events-fuzz" \
 	-max_total_time="$fuzz_seconds" -max_len=512 -timeout=10 \
 	-seed=$((seed % 4294967291 + 1)) \
-	-print_final_stats=1 -artifact_prefix="$obj/crash-" "$obj/corpus" \
-	>"$out/host-fuzz.log" 2>&1; then
+	-print_final_stats=1 -artifact_prefix="$obj/crash-" "$obj/corpus"; then
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/host-fuzz.log")
 	result "ok host fuzz ${fuzz_seconds}s (${runs:-?} inputs)"
 else
-	grep -E 'HX-FAIL|fuzz:|ERROR|Test unit written' "$out/host-fuzz.log" | head -n 5
+	grep -E 'HX-FAIL|fuzz:|ERROR|Test unit written' "$out/host-fuzz.log" | head -n 5 | sed 's/^/  | /'
 	why=$(grep -m1 -E 'HX-FAIL|ERROR' "$out/host-fuzz.log" | cut -c1-200)
 	result "not ok host fuzz ${fuzz_seconds}s # ${why:-fuzzer failed}, see $out/host-fuzz.log"
 fi

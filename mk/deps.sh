@@ -1,52 +1,78 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # deps.sh BUILD_DIR: install what is missing, fetch and unpack Xen 4.17.
-# Idempotent and silent when everything is already there.
+# Idempotent and silent when everything is already there.  One line per
+# step (mk/step.sh); apt's own output goes to BUILD_DIR/logs/apt.log and is
+# shown (its tail) only when a step fails.
 set -euo pipefail
 build=${1:?usage: deps.sh BUILD_DIR}
+mkdir -p "$build"
+build=$(cd "$build" && pwd)
+# shellcheck source=mk/step.sh
+. "$(dirname "$0")/step.sh"
+apt_log=$build/logs/apt.log
 
-pkgs=(build-essential bc bison flex libelf-dev libssl-dev ccache cpio
-      xz-utils gzip rsync kmod python3 perl sparse
-      qemu-system-x86 busybox-static linux-source-6.1
-      clang libclang-rt-14-dev valgrind
-      libxen-dev zlib1g-dev liblzma-dev libbz2-dev liblzo2-dev libzstd-dev)
+# What is installed, and why: "reason|packages".
+groups=(
+	"to build the kernel|build-essential bc bison flex libelf-dev libssl-dev ccache cpio xz-utils gzip rsync kmod python3 perl sparse"
+	"the Debian 6.1 source the overlay is laid on|linux-source-6.1"
+	"to boot Xen and dom0 (QEMU, busybox for the test initramfs)|qemu-system-x86 busybox-static"
+	"for the host test harness (clang/libFuzzer, valgrind)|clang libclang-rt-14-dev valgrind"
+	"for the density test's dom0 tool (libxenctrl, static)|libxen-dev zlib1g-dev liblzma-dev libbz2-dev liblzo2-dev libzstd-dev"
+)
 
-missing=()
-for p in "${pkgs[@]}"; do
-	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[ "$st" = "install ok installed" ] || missing+=("$p")
-done
+missing_of() {	# missing_of PKG...: those not installed
+	local p st
+	for p in "$@"; do
+		st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+		[ "$st" = "install ok installed" ] || echo "$p"
+	done
+}
 
 apt_updated=
 apt_update() {
 	[ -n "$apt_updated" ] && return 0
-	echo "deps: apt-get update" >&2
-	apt-get update -qq >&2
+	step -a -l "$apt_log" "apt-get update: refreshing the package lists" "~30 s" \
+		apt-get update
 	apt_updated=1
 }
 
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "deps: installing ${missing[*]}" >&2
+apt_install() {
+	DEBIAN_FRONTEND=noninteractive apt-get install -y \
+		--no-install-recommends "$@"
+}
+
+for g in "${groups[@]}"; do
+	why=${g%%|*}
+	# shellcheck disable=SC2086 # a list of package names
+	mapfile -t missing < <(missing_of ${g#*|})
+	[ ${#missing[@]} -gt 0 ] || continue
 	apt_update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends "${missing[@]}" >&2
-fi
+	step -a -l "$apt_log" "installing ${missing[*]}: $why" \
+		"~1 min per 100 MB to download" apt_install "${missing[@]}"
+done
 
 # Xen 4.17: Debian's hypervisor package, downloaded and extracted, never
 # installed.  QEMU's multiboot loader wants the uncompressed ELF.
 xen_elf=$build/xen/xen-4.17.elf
-if [ ! -s "$xen_elf" ]; then
+fetch_xen() {
 	mkdir -p "$build/xen/deb"
-	(
-		cd "$build/xen/deb"
-		rm -f ./*.deb
-		if ! apt-get download -qq xen-hypervisor-4.17-amd64 2>/dev/null; then
-			apt_update
-			apt-get download -qq xen-hypervisor-4.17-amd64
-		fi
-		rm -rf root
-		dpkg-deb -x xen-hypervisor-4.17-amd64_*.deb root
-	) >&2
+	cd "$build/xen/deb"
+	rm -f ./*.deb
+	apt-get download xen-hypervisor-4.17-amd64
+	rm -rf root
+	dpkg-deb -x xen-hypervisor-4.17-amd64_*.deb root
+}
+# The package lists may be too old to name the current version: update
+# them and try again.
+fetch_xen_retry() {
+	(fetch_xen) && return 0
+	[ -z "$apt_updated" ] || return 1
+	apt-get update && fetch_xen
+}
+if [ ! -s "$xen_elf" ]; then
+	step -a -l "$apt_log" "fetching Debian's Xen 4.17 hypervisor package (extracted to boot it, not installed)" \
+		"~10 s" fetch_xen_retry
 	gz=$(ls "$build"/xen/deb/root/boot/xen-4.17-amd64.gz)
 	gunzip -c "$gz" >"$xen_elf.tmp"
 	mv "$xen_elf.tmp" "$xen_elf"

@@ -21,44 +21,60 @@ overlay_dirs=(arch drivers include Documentation tools kernel lib)
 # out (e.g. "drivers/xen/events/ include/xen/events.h" gives a tree with
 # upstream's event channel code, the benchmark baseline).
 exclude=${OVERLAY_EXCLUDE:-}
+# shellcheck source=mk/step.sh
+. "$(dirname "$0")/step.sh"
+mkdir -p "$build"
+logs=$(cd "$build" && pwd)/logs
 
-if [ ! -f "$base/.unpacked" ]; then
-	echo "tree: unpacking /usr/src/linux-source-6.1.tar.xz" >&2
+unpack() {
 	rm -rf "$base" "$build/linux-base.tmp"
 	mkdir -p "$build/linux-base.tmp"
 	tar -C "$build/linux-base.tmp" -xf /usr/src/linux-source-6.1.tar.xz
 	mv "$build/linux-base.tmp/linux-source-6.1" "$base"
 	rmdir "$build/linux-base.tmp"
 	touch "$base/.unpacked"
+}
+if [ ! -f "$base/.unpacked" ]; then
+	step -l "$logs/tree-unpack.log" \
+		"unpacking the Debian 6.1 source (/usr/src/linux-source-6.1.tar.xz) into $(step_path "$base")" \
+		"~30 s-2 min, once" unpack
 fi
 
-rm -rf "$stage"
-cp -al "$base" "$stage"
-rm -f "$stage/.unpacked"
+compose() {
+	rm -rf "$stage"
+	cp -al "$base" "$stage"
+	rm -f "$stage/.unpacked"
 
-shopt -s nullglob
-for p in "$repo"/patches/*.patch; do
-	# patch(1) writes a new file and renames it over the old one, so the
-	# hard link to the pristine base is broken, never written through.
-	if ! patch -d "$stage" -p1 -s -N --no-backup-if-mismatch -r - <"$p" >&2; then
-		echo "tree: patch does not apply: patches/$(basename "$p")" >&2
-		exit 1
-	fi
-done
-
-for d in "${overlay_dirs[@]}"; do
-	[ -d "$repo/$d" ] || continue
-	(cd "$repo" && find "$d" -type f ! -name '*.o' ! -name '.*') |
-	while IFS= read -r f; do
-		for x in $exclude; do
-			case $f in "$x"*) continue 2 ;; esac
-		done
-		mkdir -p "$stage/$(dirname "$f")"
-		cp --remove-destination "$repo/$f" "$stage/$f"
+	shopt -s nullglob
+	local p d f x
+	for p in "$repo"/patches/*.patch; do
+		# patch(1) writes a new file and renames it over the old one, so
+		# the hard link to the pristine base is broken, never written
+		# through.
+		if ! patch -d "$stage" -p1 -s -N --no-backup-if-mismatch -r - <"$p"; then
+			echo "tree: patch does not apply: patches/$(basename "$p")"
+			exit 1
+		fi
 	done
-done
 
-mkdir -p "$tree"
-# -c: compare by content; no -t: an unchanged file keeps its mtime.
-rsync -rlpc --delete --exclude="/obj-*/" "$stage/" "$tree/"
-rm -rf "$stage"
+	for d in "${overlay_dirs[@]}"; do
+		[ -d "$repo/$d" ] || continue
+		(cd "$repo" && find "$d" -type f ! -name '*.o' ! -name '.*') |
+		while IFS= read -r f; do
+			for x in $exclude; do
+				case $f in "$x"*) continue 2 ;; esac
+			done
+			mkdir -p "$stage/$(dirname "$f")"
+			cp --remove-destination "$repo/$f" "$stage/$f"
+		done
+	done
+
+	mkdir -p "$tree"
+	# -c: compare by content; no -t: an unchanged file keeps its mtime.
+	rsync -rlpc --delete --exclude="/obj-*/" "$stage/" "$tree/"
+	rm -rf "$stage"
+}
+tname=$(basename "$tree")
+step -l "$logs/$tname-prepare.log" \
+	"preparing $(step_path "$tree"): patches/ and the overlay on the base, synced by content" \
+	"~20 s" compose

@@ -4,11 +4,15 @@
 # the hypervisor's build dependencies, a deb-src entry for bookworm, and
 # Debian's xen 4.17 source package unpacked (Debian's own patches applied,
 # as dpkg-source leaves it) in BUILD_DIR/xen-src/pristine.
-# Idempotent and silent when everything is already there.
+# Idempotent and silent when everything is already there.  One line per
+# step (mk/step.sh); apt's output goes to BUILD_DIR/logs/apt.log.
 set -euo pipefail
 build=${1:?usage: xen-deps.sh BUILD_DIR}
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
+# shellcheck source=mk/step.sh
+. "$(dirname "$0")/step.sh"
+apt_log=$build/logs/apt.log
 
 # The hypervisor alone: compiler and binutils, make, Kconfig's flex and
 # bison, python3 for the generated headers; dpkg-dev unpacks the source.
@@ -23,22 +27,26 @@ done
 apt_updated=
 apt_update() {
 	[ -n "$apt_updated" ] && return 0
-	echo "xen-deps: apt-get update" >&2
-	apt-get update -qq >&2
+	step -a -l "$apt_log" "apt-get update: refreshing the package lists" "~30 s" \
+		apt-get update
 	apt_updated=1
 }
 
+apt_install() {
+	DEBIAN_FRONTEND=noninteractive apt-get install -y \
+		--no-install-recommends "$@"
+}
+
 if [ ${#missing[@]} -gt 0 ]; then
-	echo "xen-deps: installing ${missing[*]}" >&2
 	apt_update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends "${missing[@]}" >&2
+	step -a -l "$apt_log" "installing ${missing[*]}: to build the hypervisor and unpack its source" \
+		"~1 min" apt_install "${missing[@]}"
 fi
 
 # Source entries for the same suites the machine's binary entries use.
 srclist=/etc/apt/sources.list.d/xevt-src.sources
 if [ ! -f "$srclist" ]; then
-	echo "xen-deps: adding $srclist" >&2
+	echo "==> adding $srclist: deb-src entries, for apt-get source xen" >&2
 	cat >"$srclist" <<'EOF'
 # Added by the xevt project's mk/xen-deps.sh (apt-get source xen).
 Types: deb-src
@@ -63,32 +71,37 @@ fi
 # does not always carry that version's source (security updates), so any
 # other xen 4.17 source it has, newest first, will do.
 src=$build/xen-src
-if [ ! -f "$src/pristine/.unpacked" ]; then
-	if ! [[ $(apt-cache showsrc xen 2>/dev/null) =~ Package:\ xen ]]; then
-		apt_update
-	fi
+fetch_source() {
+	local want vers ver got='' dir
 	want=$(apt-cache policy xen-hypervisor-4.17-amd64 |
 		sed -n 's/^ *Candidate: //p')
 	vers=$( (echo "$want"; apt-cache showsrc xen | sed -n 's/^Version: //p' |
 		sort -rV) | grep '^4\.17\.' | awk '!seen[$0]++')
 	rm -rf "$src/dl" "$src/pristine"
-	got=
 	for ver in $vers; do
 		mkdir -p "$src/dl"
-		echo "xen-deps: fetching the xen $ver source package" >&2
-		if (cd "$src/dl" && apt-get source -qq -o APT::Sandbox::User=root \
+		echo "xen-deps: fetching the xen $ver source package"
+		if (cd "$src/dl" && apt-get source -o APT::Sandbox::User=root \
 			"xen=$ver") >"$src/fetch.log" 2>&1; then
 			got=$ver
 			break
 		fi
-		echo "xen-deps: xen $ver: $(grep -m1 '^E:' "$src/fetch.log")" >&2
+		echo "xen-deps: xen $ver: $(grep -m1 '^E:' "$src/fetch.log")"
 		rm -rf "$src/dl"
 	done
-	[ -n "$got" ] || { echo "xen-deps: no xen 4.17 source could be fetched" >&2; exit 1; }
+	[ -n "$got" ] || { echo "xen-deps: no xen 4.17 source could be fetched"; exit 1; }
 	dir=$(find "$src/dl" -mindepth 1 -maxdepth 1 -type d -name 'xen-*')
-	[ -f "$dir/xen/Makefile" ] || { echo "xen-deps: no xen/ in $dir" >&2; exit 1; }
+	[ -f "$dir/xen/Makefile" ] || { echo "xen-deps: no xen/ in $dir"; exit 1; }
 	echo "$got" >"$dir/.version"
 	mv "$dir" "$src/pristine"
 	rm -rf "$src/dl"
 	touch "$src/pristine/.unpacked"
+}
+if [ ! -f "$src/pristine/.unpacked" ]; then
+	if ! [[ $(apt-cache showsrc xen 2>/dev/null) =~ Package:\ xen ]]; then
+		apt_update
+	fi
+	step -l "$build/logs/xen-source.log" \
+		"fetching and unpacking Debian's xen 4.17 source package (to patch and build the hypervisor)" \
+		"~1-2 min, once" fetch_source
 fi
