@@ -86,7 +86,8 @@ GUEST_ELF   := $(UTEST_DIR)/xevt-guest
 GUEST_SRC   := $(addprefix tests/density/,xevt-guest-head.S xevt-guest.c \
 	xevt-guest.h xevt-guest.lds)
 XEN_LIBS    := -Wl,--whole-archive -lxenguest -Wl,--no-whole-archive \
-	-lxenctrl -lxenforeignmemory -lxendevicemodel -lxengnttab -lxenevtchn -lxencall -lxentoolcore -lxentoollog \
+	-lxenctrl -lxenforeignmemory -lxendevicemodel -lxengnttab \
+	-lxenevtchn -lxencall -lxentoolcore -lxentoollog \
 	-lz -llzma -lbz2 -llzo2 -lzstd
 
 $(GUEST_ELF): $(GUEST_SRC)
