@@ -39,7 +39,9 @@ case " $kernels " in
 	make -C "$repo" --no-print-directory BUILD="$build" kernel UPSTREAM_EVENTS=1 >&2 ;;
 esac
 plugin=$("$here/insn-plugin.sh" "$repo" "$build" | tail -n 1)
+# shellcheck disable=SC2034 # both read through ${!kernel}
 k_ours=$build/linux/obj-main/arch/x86/boot/bzImage
+# shellcheck disable=SC2034
 k_upstream=$build/linux-upstream/obj-main/arch/x86/boot/bzImage
 initrd=$build/initramfs.cpio.gz
 
