@@ -12,6 +12,8 @@
 #   make check-boot     boot tests only
 #   make xen            Xen 4.17 + xen/patches (3-level ABI); last line = ELF
 #   make bench          ours vs upstream in dom0 (BENCH_RUNS=5); last line = table
+#   make insn-plugin    the instruction-counting QEMU plugin (tools/insn-count)
+#   make bench-insn     exact instruction counts per event and round trip
 #   make density        thousands of real guests per ABI, to the ceiling
 #   UPSTREAM_EVENTS=1   any of the above with upstream's events code
 
@@ -34,7 +36,7 @@ BOOT_TABLES := $(sort $(wildcard tests/boot/*.table))
 KFRAGS     := configs/kernel.config configs/kunit.config
 
 .PHONY: all deps tree kernel kernel-debug initramfs initramfs-image run check check-host check-boot \
-	bench-host fuzz-host bench density xen clean distclean help
+	bench-host fuzz-host bench bench-insn insn-plugin density xen clean distclean help
 
 all: kernel
 
@@ -180,6 +182,18 @@ xen:
 # drivers/xen/xen_evtchn_bench.c in each; see mk/bench.sh for BENCH_*.
 bench: deps
 	@mk/bench.sh $(REPO) $(BUILD)
+
+# make insn-plugin: tools/insn-count/insn-count.c, a QEMU TCG plugin that
+# counts guest instructions between marker instructions, built against
+# qemu-plugin.h from Debian's QEMU source package (fetched once into
+# $(BUILD)/qemu-plugin/); last line = the plugin's path.
+# make bench-insn: dom0 booted with it on FIFO and 2-level, the "insn"
+# workload of drivers/xen/xen_evtchn_bench.c; see mk/bench-insn.sh.
+insn-plugin: deps
+	@mk/insn-plugin.sh $(REPO) $(BUILD)
+
+bench-insn: deps
+	@mk/bench-insn.sh $(REPO) $(BUILD)
 
 # make density: real PV guests (tests/density/) pushed to each ABI's
 # ceiling, one boot per run; table, CSV and plot in $(BUILD)/density/.

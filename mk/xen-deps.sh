@@ -43,27 +43,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 		"~1 min" apt_install "${missing[@]}"
 fi
 
-# Source entries for the same suites the machine's binary entries use.
-srclist=/etc/apt/sources.list.d/xevt-src.sources
-if [ ! -f "$srclist" ]; then
-	echo "==> adding $srclist: deb-src entries, for apt-get source xen" >&2
-	cat >"$srclist" <<'EOF'
-# Added by the xevt project's mk/xen-deps.sh (apt-get source xen).
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb-src
-URIs: http://deb.debian.org/debian-security
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-	apt_updated=
-	apt_update
-fi
+# deb-src entries for the same suites (mk/deb-src.sh, shared with
+# mk/insn-plugin.sh).
+"$(dirname "$0")/deb-src.sh" "$build"
 
 # The source package, unpacked once.  Preferably the version of the binary
 # package that deps.sh boots (the candidate of the same snapshot), so the

@@ -33,6 +33,10 @@
  *                 milliseconds, quiet and then while CPU1 floods work
  *                 pair 1
  *   bindrate P    bind and unbind P extra pairs, timed
+ *   insn R        R times: one event and one round trip on work pair 0,
+ *                 bracketed by XEB_MARK() markers for the instruction
+ *                 counter tools/insn-count (make bench-insn); nothing is
+ *                 timed here, the plugin counts
  *
  * Each workload counts the events its handlers saw against those it sent
  * and reports the difference as "lost="; a run with lost != 0 is invalid.
@@ -80,7 +84,29 @@ struct xeb_pair {
 };
 
 /* What the work handlers do: set by the running workload. */
-enum xeb_mode { XEB_COUNT, XEB_PINGPONG, XEB_STORM };
+enum xeb_mode { XEB_COUNT, XEB_PINGPONG, XEB_STORM, XEB_INSN };
+
+/*
+ * XEB_MARK(tag): a marker for the instruction counter of make bench-insn
+ * (tools/insn-count, a QEMU TCG plugin), which recognises it by its bytes
+ * and writes, per vCPU, the instructions executed since the previous
+ * marker.  "nopl 0x5845TTTT(%rax)" (0f 1f 80 TT TT 45 58): a 7-byte no-op
+ * whose displacement carries the tag in its low 16 bits; on hardware, or
+ * under QEMU without the plugin, it does nothing.  The memory clobber
+ * keeps the compiler from moving work across it.
+ */
+#define XEB_MARK(tag)							\
+	asm volatile("nopl 0x58450000 + %c0(%%rax)" : : "i" (tag) : "memory")
+
+/* Tags of the insn workload; a figure is the interval ending at a tag. */
+#define XEB_T_EMPTY0		0x01f0	/* two markers in a row ... */
+#define XEB_T_EMPTY1		0x01f1	/* ... count 1 (the first marker) */
+#define XEB_T_EV_START		0x0100	/* before the notify of one event */
+#define XEB_T_EV_HANDLED	0x0101	/* end of its handler */
+#define XEB_T_EV_RETURN		0x0102	/* the notify returned */
+#define XEB_T_RT_START		0x0110	/* before the notify of a round trip */
+#define XEB_T_RT_HANDLED	0x0111	/* end of the second handler */
+#define XEB_T_RT_RETURN		0x0112	/* the notify returned */
 
 /*
  * Clock: the TSC of CPU0, where every timed workload runs.  Not ktime:
@@ -143,6 +169,19 @@ static irqreturn_t xeb_work_handler(int irq, void *dev_id)
 
 	if (xeb_mode == XEB_STORM && id == 3) {
 		xeb_cnt.flood++;
+		return IRQ_HANDLED;
+	}
+	if (xeb_mode == XEB_INSN) {
+		/* Pair 0 only; markers at the very end of the handler. */
+		xeb_cnt.hits++;
+		if (id == 1 && xeb_cnt.rounds_want) {
+			notify_remote_via_evtchn(p->port[1]);
+		} else if (id == 1) {
+			XEB_MARK(XEB_T_EV_HANDLED);
+		} else if (id == 0) {
+			xeb_cnt.rounds++;
+			XEB_MARK(XEB_T_RT_HANDLED);
+		}
 		return IRQ_HANDLED;
 	}
 	xeb_cnt.hits++;
@@ -588,6 +627,69 @@ static int xeb_cmd_storm(unsigned int reps, unsigned int ms)
 	return 0;
 }
 
+/* ---- insn R ----------------------------------------------------------- */
+
+/*
+ * Exact costs for the instruction counter: on this CPU, with interrupts
+ * on, so each event is delivered on the return of its notify hypercall
+ * (the upcall runs before the notify returns).  One sample of each:
+ *
+ *   EV_START -> EV_HANDLED   one event, notify to the end of its handler
+ *   EV_HANDLED -> EV_RETURN  the rest of the upcall, back in the caller
+ *   RT_START -> RT_HANDLED   a round trip: notify end 0; the handler of
+ *                            end 1 notifies end 1; the handler of end 0
+ *                            ends it
+ *   RT_HANDLED -> RT_RETURN  the rest of the upcall
+ *
+ * A timer tick or any other interrupt inside a sample adds to its count;
+ * the host takes the most common count of each interval, which such
+ * samples do not reach.  A sample whose events were not all handled by
+ * the time the notify returned is waited for and counted as "late" (its
+ * markers ran out of order; the host leaves such intervals out by their
+ * previous tag).
+ */
+static int xeb_cmd_insn(unsigned int reps)
+{
+	struct xeb_pair *p = &xeb_work[0];
+	unsigned long before, lost = 0;
+	unsigned int r, late = 0;
+
+	if (!reps || !xeb_nr_work)
+		return -EINVAL;
+	xeb_begin(XEB_INSN);
+	for (r = 0; r < reps; r++) {
+		XEB_MARK(XEB_T_EMPTY0);
+		XEB_MARK(XEB_T_EMPTY1);
+
+		before = xeb_cnt.hits;
+		xeb_cnt.rounds_want = 0;
+		XEB_MARK(XEB_T_EV_START);
+		notify_remote_via_evtchn(p->port[0]);
+		XEB_MARK(XEB_T_EV_RETURN);
+
+		xeb_cnt.rounds_want = 1;
+		XEB_MARK(XEB_T_RT_START);
+		notify_remote_via_evtchn(p->port[0]);
+		XEB_MARK(XEB_T_RT_RETURN);
+
+		if (READ_ONCE(xeb_cnt.hits) - before != 3) {
+			late++;
+			msleep(20);
+			if (READ_ONCE(xeb_cnt.hits) - before != 3)
+				lost += abs((long)(READ_ONCE(xeb_cnt.hits) -
+						   before - 3));
+		}
+		if (!(r & 63))
+			cond_resched();
+	}
+	snprintf(xeb_result, sizeof(xeb_result),
+		 "insn reps=%u idle_ports=%u events=%lu rounds=%lu late=%u lost=%lu",
+		 reps, 2 * xeb_nr_idle, xeb_cnt.hits, xeb_cnt.rounds, late,
+		 lost);
+	xeb_mode = XEB_COUNT;
+	return lost || xeb_cnt.rounds != reps ? -EIO : 0;
+}
+
 /* ---- bindrate P ------------------------------------------------------- */
 
 static int xeb_cmd_bindrate(unsigned int pairs)
@@ -650,6 +752,8 @@ static int xeb_run(char *cmd)
 		return xeb_cmd_storm(a, b);
 	if (!strcmp(verb, "bindrate") && n == 2)
 		return xeb_cmd_bindrate(a);
+	if (!strcmp(verb, "insn") && n == 2)
+		return xeb_cmd_insn(a);
 	return -EINVAL;
 }
 

@@ -10,6 +10,7 @@
 #   xevt.bench_big=1                also the 4,096-pending batch (needs
 #                                    4,096 work ports: not on 2-level)
 #   xevt.bench_reps=N               samples per figure (default 2000)
+#   xevt.bench_mode=insn            only the "insn" workload (make bench-insn)
 . /tests/lib.sh
 
 f=/sys/kernel/debug/xen_evtchn_bench
@@ -41,6 +42,14 @@ if [ ! -w "$f" ]; then
 	exit 0
 fi
 say "bench abi $(dmesg | sed -n 's/.*xen:events: Using \(.*\) ABI.*/\1/p' | head -n 1 | tr ' ' _)"
+
+# xevt.bench_mode=insn (make bench-insn): only the marker-bracketed
+# workload that tools/insn-count counts; nothing else, so the boot is short.
+if [ "$(xevt_arg bench_mode)" = insn ]; then
+	run work work 1 && run insn insn "$reps"
+	[ $failed -eq 0 ] && verdict_ok bench_insn
+	exit 0
+fi
 
 # Delivery of K pending events at once, then the same for ping-pong and
 # the storm, all with no idle ports bound.
