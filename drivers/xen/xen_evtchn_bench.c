@@ -96,7 +96,10 @@ enum xeb_mode { XEB_COUNT, XEB_PINGPONG, XEB_STORM, XEB_INSN };
  * keeps the compiler from moving work across it.
  */
 #define XEB_MARK(tag)							\
-	asm volatile("nopl 0x58450000 + %c0(%%rax)" : : "i" (tag) : "memory")
+	({								\
+		asm volatile("nopl 0x58450000 + %c0(%%rax)"		\
+			     : : "i" (tag) : "memory");			\
+	})
 
 /* Tags of the insn workload; a figure is the interval ending at a tag. */
 #define XEB_T_EMPTY0		0x01f0	/* two markers in a row ... */
