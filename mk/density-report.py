@@ -133,6 +133,9 @@ set grid
 set yrange [0:*]
 plot {p1}
 set ylabel 's for one echo round (dom0 notifies all, all echo)'
+set logscale y
+set yrange [*:*]
+set key bottom right
 plot {p2}
 unset multiplot
 """
