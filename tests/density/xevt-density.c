@@ -511,7 +511,7 @@ static void initial_phase(void)
 static bool run_round(unsigned int r)
 {
 	unsigned long want = bound_ports(), have = 0, lost = 0, dup = 0;
-	double t0 = now_s(), last = t0;
+	double t0 = now_s(), last = t0, t_notify;
 	unsigned int i, c, good, shown = 0;
 
 	memset(got, 0, MAX_PORTS * sizeof(*got));
@@ -522,6 +522,12 @@ static bool run_round(unsigned int r)
 			if (xenevtchn_notify(xce, g[i].lport[c]))
 				fail("notify guest %u channel %u: %s", i, c + 1,
 				     strerror(errno));
+	/*
+	 * Each notify is a hypercall that wakes a guest's vCPU, which Xen's
+	 * scheduler may run before dom0 gets on with the loop: the loop's
+	 * time is Xen's scheduling, the rest is the echoes' way back.
+	 */
+	t_notify = now_s() - t0;
 	while (have < want) {
 		long n = pump(1000);
 
@@ -550,6 +556,8 @@ static bool run_round(unsigned int r)
 		}
 	good = wait_guests(echoed, r, 10);
 	last_round_s = now_s() - t0;
+	say("timing of %s %u: notify_s=%.2f echo_wait_s=%.2f", r ? "round" : "probe at",
+	    r ? r : ng, t_notify, last_round_s - t_notify);
 	if (r)
 		say("round %u/%u: notified %lu, echoes %lu, lost %lu, doubled %lu, guests agreeing %u/%u, %.2f s",
 		    r, o.rounds, want, have, lost, dup, good, ng, last_round_s);
