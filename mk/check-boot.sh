@@ -56,9 +56,9 @@ estimate() {
 	if [ -n "$t" ]; then est_known=1; echo "$t"; return; fi
 	est_known=
 	case $1 in
-	abi-*) echo 20 ;; kunit-*) echo 90 ;; evtchn-*) echo 200 ;;
+	abi-*) echo 20 ;; kunit-*) echo 40 ;; evtchn-*) echo 90 ;;
 	debug-*) echo 210 ;; pirq-*) echo 80 ;; xen3l*) echo 60 ;;
-	density-*) echo 480 ;; *) echo 90 ;;
+	density-*) echo 90 ;; *) echo 90 ;;
 	esac
 }
 
