@@ -39,15 +39,6 @@ pts_2l=${BENCH_POINTS_2L:-64,1024,max}
 pts_3l=${BENCH_POINTS_3L:-64,1024,4000,16384,65536,131072}
 pts_stock=${BENCH_POINTS_STOCK:-64,1024,4000,16384}
 
-if ! command -v gnuplot >/dev/null; then
-	echo "bench: installing gnuplot-nox" >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends gnuplot-nox >&2 ||
-		{ apt-get update -qq >&2 &&
-		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends gnuplot-nox >&2; }
-fi
-
 # Images: ours, the baseline, Debian's Xen and the patched one.
 make -C "$repo" --no-print-directory BUILD="$build" kernel initramfs >&2
 make -C "$repo" --no-print-directory BUILD="$build" kernel UPSTREAM_EVENTS=1 >&2

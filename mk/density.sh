@@ -21,15 +21,6 @@ nguests=${DENSITY_GUESTS:-4000}
 tmo=${DENSITY_TIMEOUT:-3600}
 out=${DENSITY_OUT:-$build/density}
 
-if ! command -v gnuplot >/dev/null; then
-	echo "density: installing gnuplot-nox" >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends gnuplot-nox >&2 ||
-		{ apt-get update -qq >&2 &&
-		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends gnuplot-nox >&2; }
-fi
-
 echo "density: building the kernel, the initramfs and the patched Xen" >&2
 make -C "$repo" --no-print-directory BUILD="$build" kernel initramfs >&2
 make -C "$repo" --no-print-directory BUILD="$build" xen >&2

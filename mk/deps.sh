@@ -19,6 +19,7 @@ groups=(
 	"to boot Xen and dom0 (QEMU, busybox for the test initramfs)|qemu-system-x86 busybox-static"
 	"for the host test harness (clang/libFuzzer, valgrind)|clang libclang-rt-14-dev valgrind"
 	"for the density test's dom0 tool (libxenctrl, static)|libxen-dev zlib1g-dev liblzma-dev libbz2-dev liblzo2-dev libzstd-dev"
+	"for the plots of make bench and make density|gnuplot-nox"
 )
 
 missing_of() {	# missing_of PKG...: those not installed
