@@ -161,14 +161,14 @@ static int l2_percpu_deinit(unsigned int cpu)
 	return 0;
 }
 
-static bool l2_resume(void)
+static int l2_resume(void)
 {
 	unsigned int cpu;
 
 	/* The new domain has no bindings yet; the core re-routes each one. */
 	for_each_possible_cpu(cpu)
 		l2_forget_cpu(cpu);
-	return false;
+	return EVTCHN_RESUMED;
 }
 
 /* ---- Pending and mask bits ------------------------------------------- */
@@ -441,7 +441,6 @@ static void l2_debug_dump(void)
 }
 
 static const struct evtchn_ops evtchn_2l_ops = {
-	.name		= "2-level",
 	.max_channels	= l2_max_channels,
 	.nr_channels	= l2_max_channels,
 	.percpu_deinit	= l2_percpu_deinit,

@@ -103,11 +103,8 @@ static unsigned int l3_nr_sel_pages;
  */
 static bool l3_pinned;
 
-/*
- * Set by a resume in a domain that no longer offers the 3-level ABI:
- * from then on every operation is the 2-level backend's (see l3_resume()).
- */
-static const struct evtchn_ops *l3_fallback;
+/* Registered with Xen: set by a successful switch, cleared when lost. */
+static bool l3_in_use;
 
 /*
  * The bitops work on arrays of unsigned long.  An array of xen_ulong_t has
@@ -122,12 +119,6 @@ static unsigned long *l3_bits(xen_ulong_t *words)
 static struct l3_cpu_state *l3_state(unsigned int cpu)
 {
 	return &per_cpu(l3_pcpu, cpu);
-}
-
-/* The operations of the ABI we fell back to after a resume, or NULL. */
-static const struct evtchn_ops *l3_lost(void)
-{
-	return READ_ONCE(l3_fallback);
 }
 
 /* Word @word of an L3 bitmap. */
@@ -195,9 +186,7 @@ static unsigned int l3_max_channels(void)
 
 static unsigned int l3_nr_channels(void)
 {
-	const struct evtchn_ops *lost = l3_lost();
-
-	return lost ? lost->nr_channels() : L3_NR_PORTS;
+	return L3_NR_PORTS;
 }
 
 /* ---- Routing ports to CPUs ------------------------------------------- */
@@ -226,12 +215,6 @@ static void l3_unroute_except(evtchn_port_t port, unsigned int keep)
 static void l3_bind_to_cpu(evtchn_port_t port, unsigned int cpu,
 			   unsigned int old_cpu)
 {
-	const struct evtchn_ops *lost = l3_lost();
-
-	if (lost) {
-		lost->bind_to_cpu(port, cpu, old_cpu);
-		return;
-	}
 	if (!l3_port_ok(port) || WARN_ON_ONCE(cpu >= nr_cpu_ids))
 		return;
 
@@ -262,13 +245,6 @@ static void l3_bind_to_cpu(evtchn_port_t port, unsigned int cpu,
 
 static void l3_remove(evtchn_port_t port, unsigned int cpu)
 {
-	const struct evtchn_ops *lost = l3_lost();
-
-	if (lost) {
-		if (lost->remove)
-			lost->remove(port, cpu);
-		return;
-	}
 	if (!l3_port_ok(port))
 		return;
 
@@ -295,11 +271,6 @@ static void l3_forget_cpu(unsigned int cpu)
 
 static int l3_percpu_deinit(unsigned int cpu)
 {
-	const struct evtchn_ops *lost = l3_lost();
-
-	if (lost)
-		return lost->percpu_deinit ? lost->percpu_deinit(cpu) : 0;
-
 	/*
 	 * Every port that can move left the CPU before it died, and each
 	 * move had Xen select a pending port on its new vCPU (bind_to_cpu,
@@ -316,50 +287,30 @@ static int l3_percpu_deinit(unsigned int cpu)
 
 static void l3_set_pending(evtchn_port_t port)
 {
-	const struct evtchn_ops *lost = l3_lost();
-
-	if (lost)
-		lost->set_pending(port);
-	else if (l3_port_ok(port))
+	if (l3_port_ok(port))
 		sync_set_bit(port % L3_W, l3_port_word(&l3_pending, port));
 }
 
 static void l3_clear_pending(evtchn_port_t port)
 {
-	const struct evtchn_ops *lost = l3_lost();
-
-	if (lost)
-		lost->clear_pending(port);
-	else if (l3_port_ok(port))
+	if (l3_port_ok(port))
 		sync_clear_bit(port % L3_W, l3_port_word(&l3_pending, port));
 }
 
 static bool l3_is_pending(evtchn_port_t port)
 {
-	const struct evtchn_ops *lost = l3_lost();
-
-	if (lost)
-		return lost->is_pending(port);
 	return l3_port_ok(port) &&
 	       sync_test_bit(port % L3_W, l3_port_word(&l3_pending, port));
 }
 
 static void l3_mask_port(evtchn_port_t port)
 {
-	const struct evtchn_ops *lost = l3_lost();
-
-	if (lost)
-		lost->mask(port);
-	else if (l3_port_ok(port))
+	if (l3_port_ok(port))
 		sync_set_bit(port % L3_W, l3_port_word(&l3_mask, port));
 }
 
 static bool l3_is_masked(evtchn_port_t port)
 {
-	const struct evtchn_ops *lost = l3_lost();
-
-	if (lost)
-		return lost->is_masked(port);
 	/* A port we cannot address can never fire: call it masked. */
 	return !l3_port_ok(port) ||
 	       sync_test_bit(port % L3_W, l3_port_word(&l3_mask, port));
@@ -386,14 +337,9 @@ static void l3_select_here(evtchn_port_t port, unsigned int cpu)
 
 static void l3_unmask(evtchn_port_t port)
 {
-	const struct evtchn_ops *lost = l3_lost();
 	struct l3_cpu_state *state;
 	unsigned int cpu;
 
-	if (lost) {
-		lost->unmask(port);
-		return;
-	}
 	if (!l3_port_ok(port))
 		return;
 
@@ -543,14 +489,8 @@ static void l3_tick_first(unsigned int cpu, struct l3_cpu_state *state,
 
 static void l3_handle_events(unsigned int cpu, struct evtchn_loop_ctrl *ctrl)
 {
-	const struct evtchn_ops *lost = l3_lost();
 	struct vcpu_info *vcpu = evtchn_vcpu_info(cpu);
 	struct l3_cpu_state *state = l3_state(cpu);
-
-	if (lost) {
-		lost->handle_events(cpu, ctrl);
-		return;
-	}
 
 	/*
 	 * Without an L2 nothing can be selected for this vCPU: whatever L1
@@ -788,11 +728,7 @@ static int l3_switch(bool resuming)
 
 static int l3_percpu_init(unsigned int cpu)
 {
-	const struct evtchn_ops *lost = l3_lost();
 	int err;
-
-	if (lost)
-		return lost->percpu_init ? lost->percpu_init(cpu) : 0;
 
 	/*
 	 * Too late to go back to 2-level, so a CPU whose L2 Xen refuses
@@ -807,48 +743,10 @@ static int l3_percpu_init(unsigned int cpu)
 
 /* ---- Resume -------------------------------------------------------------- */
 
-/* Resume with the ABI we fell back to: as at boot, all ports masked. */
-static void l3_resume_lost(const struct evtchn_ops *ops)
+static int l3_resume(void)
 {
-	unsigned int port;
-
-	for (port = 0; port < ops->nr_channels(); port++)
-		ops->mask(port);
-	if (ops->resume)
-		ops->resume();
-}
-
-/*
- * Carry on with the 2-level ABI, which every domain starts on.  The core
- * sized its port table for us, which fits 2-level's fewer ports, and it
- * binds everything again after this returns.  Once lost, 3-level stays
- * lost, also across later resumes.
- */
-static void l3_give_up(int why)
-{
-	const struct evtchn_ops *ops = NULL;
-
-	if (evtchn_2l_probe(&ops) || !ops) {
-		pr_err("3-level ABI lost on resume (%d) and no 2-level ABI\n",
-		       why);
-		return;
-	}
-	l3_resume_lost(ops);
-	WRITE_ONCE(l3_fallback, ops);
-	pr_warn("3-level ABI lost on resume (%d), using the %s ABI\n",
-		why, ops->name);
-}
-
-static bool l3_resume(void)
-{
-	const struct evtchn_ops *lost = l3_lost();
 	unsigned int cpu;
 	int err;
-
-	if (lost) {
-		l3_resume_lost(lost);
-		return false;
-	}
 
 	/*
 	 * A new domain: Xen knows nothing of our pages and has no bindings.
@@ -862,9 +760,18 @@ static bool l3_resume(void)
 	err = l3_query();
 	if (!err)
 		err = l3_switch(true);
-	if (err)
-		l3_give_up(err);
-	return false;
+	if (err) {
+		/*
+		 * Xen has none of our pages (phase 1 failed, or phase 2 and
+		 * the reset put the domain back on 2-level): the core carries
+		 * on with 2-level, and a later probe reuses the pages.
+		 */
+		for_each_possible_cpu(cpu)
+			l3_state(cpu)->registered = false;
+		l3_in_use = false;
+		return err;
+	}
+	return EVTCHN_RESUMED;
 }
 
 /* ---- VIRQ_DEBUG ------------------------------------------------------ */
@@ -925,16 +832,7 @@ static void l3_dump_port(evtchn_port_t port)
 
 static void l3_debug_dump(void)
 {
-	const struct evtchn_ops *lost = l3_lost();
 	unsigned int cpu, word, bit, shown = 0, more = 0;
-
-	if (lost) {
-		pr_info("3-level ABI lost on resume, using the %s ABI\n",
-			lost->name);
-		if (lost->debug_dump)
-			lost->debug_dump();
-		return;
-	}
 
 	pr_info("3-level ABI, dumped on CPU %u\n", smp_processor_id());
 	for_each_online_cpu(cpu)
@@ -955,7 +853,6 @@ static void l3_debug_dump(void)
 }
 
 static const struct evtchn_ops evtchn_3l_ops = {
-	.name		= "3-level",
 	.max_channels	= l3_max_channels,
 	.nr_channels	= l3_nr_channels,
 	.percpu_init	= l3_percpu_init,
@@ -1003,27 +900,37 @@ static void l3_check_abi(void)
  * Then registers the L3 bitmaps (phase 1) and the L2 selector of every CPU
  * whose vCPU number is known (phase 2, all possible CPUs in a PV guest).
  * If phase 2 fails, EVTCHNOP_reset puts the domain back on 2-level.  Memory
- * is freed on every failure, but never while Xen may still map it.
+ * is freed on every failure, but never while Xen may still map it.  Pages
+ * kept from a registration lost on resume are used again.
  *
- * Context: Boot, before any port is bound; may sleep.
+ * At run time (the core switching from 2-level with ports bound) phase 1
+ * carries the 2-level mask and pending bits over in Xen.  Phase 2 is
+ * refused only for a vCPU Xen does not have, which boot would have met
+ * first; its EVTCHNOP_reset would then close every bound port.
+ *
+ * Context: process context, domain on 2-level; may sleep.
  * Return: 0, or -errno with the domain on the ABI it had: Xen's answer
  * (-ENOSYS from a Xen without the 3-level ABI, -EPERM for a domain that
- * may not use it), -EINVAL if Xen's geometry is not this kernel's,
- * -ENOMEM, or -EBUSY if already probed.
+ * may not use it, -EBUSY on FIFO), -EINVAL if Xen's geometry is not this
+ * kernel's, -ENOMEM, or -EBUSY if 3-level is in use already.
  */
 int evtchn_3l_probe(const struct evtchn_ops **ops)
 {
 	int err;
 
 	l3_check_abi();
-	if (l3_pending.page[0] || l3_lost())
+	if (l3_in_use || l3_pinned)
 		return -EBUSY;
 
 	err = l3_query();
 	if (err)
 		return err;
 
-	err = l3_alloc();
+	/* Pages of an earlier life (lost on resume) are used again. */
+	if (l3_pending.page[0])
+		l3_wipe();
+	else
+		err = l3_alloc();
 	if (err)
 		return err;
 
@@ -1034,6 +941,7 @@ int evtchn_3l_probe(const struct evtchn_ops **ops)
 		return err;
 	}
 
+	l3_in_use = true;
 	*ops = &evtchn_3l_ops;
 	return 0;
 }

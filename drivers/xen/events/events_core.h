@@ -17,6 +17,7 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
+#include "events_abi.h"
 #include "events_internal.h"
 
 /*
@@ -59,6 +60,7 @@ enum xevt_kind {
 #define XEVT_MASK_IRQCORE	BIT(0)	/* irq core: disabled, masked, shut down */
 #define XEVT_MASK_BRIEF		BIT(1)	/* a short critical section of ours */
 #define XEVT_MASK_EOI		BIT(2)	/* lateeoi: waiting for xen_irq_lateeoi() */
+#define XEVT_MASK_SWITCH	BIT(3)	/* the ABI is being switched */
 
 /* Bits of xevt_irq.state. */
 #define XEVT_ACTIVE		0	/* an event is being handled */
@@ -155,7 +157,27 @@ struct xevt_irq {
 	struct rcu_work free_work;
 };
 
-/* events_base.c */
+/**
+ * struct xevt_pcpu - per-CPU bookkeeping of the core
+ * @virq:     Bindings of VIRQs on this CPU, by VIRQ number (RCU).
+ * @ipi:      Bindings of IPIs, by vector (xevt_lock).
+ * @ipi_port: Lock-free copy of each IPI's port, for senders.
+ * @load:     Ports delivered here (the least loaded CPU is picked).
+ */
+struct xevt_pcpu {
+	struct xevt_irq __rcu *virq[NR_VIRQS];
+	struct xevt_irq *ipi[XEN_NR_IPIS];
+	evtchn_port_t ipi_port[XEN_NR_IPIS];
+	atomic_t load;
+};
+
+DECLARE_PER_CPU(struct xevt_pcpu, xevt_pcpu);
+
+/* events_base.c: the port table, bindings, masking, irq_chips */
+int xevt_table_init(void);
+void xevt_table_clear(void);
+bool xevt_port_ok(evtchn_port_t port);
+evtchn_port_t xevt_port_of(unsigned int irq);
 struct xevt_irq *xevt_from_irq(unsigned int irq);
 struct xevt_irq *xevt_from_port(evtchn_port_t port);
 struct xevt_irq *xevt_new(int irq, bool own_desc);
@@ -172,9 +194,21 @@ void xevt_irq_unmask(struct irq_data *d);
 int xevt_irq_set_affinity(struct irq_data *d, const struct cpumask *dest,
 			  bool force);
 int xevt_irq_retrigger(struct irq_data *d);
-const char *xevt_kind_name(const struct xevt_irq *xi);
+void xevt_uncount(struct xevt_irq *xi);
+void xevt_virq_follow(struct xevt_irq *xi, unsigned int cpu);
+int xevt_move(struct xevt_irq *xi, unsigned int cpu);
+void xevt_pin(struct xevt_irq *xi, unsigned int cpu);
+extern const struct irq_chip xevt_chip_dyn;
+extern const struct irq_chip xevt_chip_lateeoi;
+extern const struct irq_chip xevt_chip_percpu;
 
-/* Tunables (events_base.c), in jiffies. */
+/* events_bind.c */
+const char *xevt_kind_name(const struct xevt_irq *xi);
+int xevt_virq_port(unsigned int virq, unsigned int cpu, evtchn_port_t *port);
+int xevt_ipi_port(unsigned int cpu, evtchn_port_t *port);
+
+
+/* Tunables (events_upcall.c), in jiffies. */
 extern unsigned int xevt_loop_timeout;
 extern unsigned int xevt_eoi_delay;
 

@@ -84,7 +84,7 @@ static int xevt_dbg_show(struct seq_file *m, void *v)
 
 	if (v == SEQ_START_TOKEN) {
 		seq_printf(m, "# %s ABI, %u of %u ports usable\n",
-			   evtchn_ops->name, evtchn_ops->nr_channels(),
+			   xevt_abi_name(), evtchn_ops->nr_channels(),
 			   evtchn_ops->max_channels());
 		seq_puts(m, "#   port      irq kind        remote vcpu prio pending masked       events     spurious why flags\n");
 		return 0;
@@ -196,7 +196,7 @@ static int xevt_bydom_show(struct seq_file *m, void *v)
 
 	if (v == SEQ_START_TOKEN) {
 		seq_printf(m, "# headroom: abi=%s ports_in_use=%u max=%u irqs=%u\n",
-			   evtchn_ops->name, u->ports_in_use, u->usable,
+			   xevt_abi_name(), u->ports_in_use, u->usable,
 			   u->irqs);
 		seq_puts(m, "#  domid    ports       events     spurious   eoi-delays   masked\n");
 		return 0;

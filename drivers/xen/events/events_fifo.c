@@ -643,7 +643,17 @@ static bool fifo_xen_has_fifo(void)
 	return ret == -EINVAL || ret == -ENOSPC;
 }
 
-static bool fifo_resume(void)
+/* Xen has none of our pages any more: forget every registration. */
+static void fifo_forget_xen(void)
+{
+	unsigned int cpu;
+
+	WRITE_ONCE(fifo_nr_pages, 0);
+	for_each_possible_cpu(cpu)
+		fifo_state(cpu)->registered = false;
+}
+
+static int fifo_resume(void)
 {
 	unsigned int cpu, asked = fifo_registered_cpu();
 	int asked_ret = -ENOENT;
@@ -666,10 +676,8 @@ static bool fifo_resume(void)
 		if (asked_ret == -EINVAL) {
 			if (fifo_xen_has_fifo()) {
 				pr_info("same domain after resume: Xen still has the FIFO control blocks\n");
-				return true;
+				return EVTCHN_RESUME_KEPT;
 			}
-			pr_warn("resume: control block of CPU %u refused (-EINVAL) but the domain is not on FIFO: taken as a new domain\n",
-				asked);
 		}
 	}
 
@@ -679,14 +687,25 @@ static bool fifo_resume(void)
 	 * allocated and are handed over again, one by one, when the core
 	 * sets up ports beyond the ones already covered.
 	 */
-	WRITE_ONCE(fifo_nr_pages, 0);
+	fifo_forget_xen();
+
+	/*
+	 * A new domain that refuses the first control block is not on FIFO
+	 * and will not be (a host without FIFO, or a block Xen cannot map):
+	 * the core carries on with 2-level, and a later probe may try again
+	 * with the pages kept here.
+	 */
+	if (asked < nr_cpu_ids && asked_ret) {
+		pr_warn("resume: control block of CPU %u refused (%d): FIFO ABI lost\n",
+			asked, asked_ret);
+		return asked_ret;
+	}
 
 	for_each_possible_cpu(cpu) {
 		struct fifo_cpu_state *state = fifo_state(cpu);
 		int ret;
 
-		state->registered = false;
-		if (cpu == asked && !asked_ret) {
+		if (cpu == asked) {
 			/*
 			 * Registered above, with the old domain's contents.
 			 * Xen has not written to it yet (it queues nothing
@@ -705,7 +724,7 @@ static bool fifo_resume(void)
 			pr_err("CPU %u: control block not registered after resume (%d); its events are lost\n",
 			       cpu, ret);
 	}
-	return false;
+	return EVTCHN_RESUMED;
 }
 
 /* ---- VIRQ_DEBUG ------------------------------------------------------ */
@@ -756,7 +775,6 @@ static void fifo_debug_dump(void)
 }
 
 static const struct evtchn_ops evtchn_fifo_ops = {
-	.name		= "FIFO-based",
 	.max_channels	= fifo_max_channels,
 	.nr_channels	= fifo_nr_channels,
 	.percpu_init	= fifo_percpu_init,
@@ -830,7 +848,9 @@ static int fifo_take_over(unsigned int cpu)
  * confirms a previous kernel left on FIFO is reset first (see
  * fifo_take_over()).
  *
- * Context: Boot, process context, before any port is bound; may sleep.
+ * Context: process context, domain on 2-level (at boot, or a run-time
+ * switch with ports bound: the event array starts all masked, and Xen
+ * carries 2-level pending bits over); may sleep.
  *
  * Return: 0 with *@ops set, -ENOMEM, or the hypervisor's error for
  * EVTCHNOP_init_control (-ENOSYS on a Xen without FIFO support) or for

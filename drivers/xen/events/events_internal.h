@@ -60,7 +60,6 @@ struct evtchn_loop_ctrl;
 
 /**
  * struct evtchn_ops - the operations of one event channel ABI
- * @name:          ABI name as printed in "xen:events: Using <name> ABI".
  * @max_channels:  Largest number of ports this ABI can ever address.
  * @nr_channels:   Ports addressable right now (FIFO grows on demand;
  *                 ports at or above this need @setup first).
@@ -88,10 +87,16 @@ struct evtchn_loop_ctrl;
  *                 only visit ports that are pending (no scan of idle
  *                 ports) and return once nothing is pending.
  * @resume:        Optional.  Re-register with the hypervisor after the
- *                 domain was resumed in a new domain.  Returns true when
- *                 it finds that the hypervisor kept the domain after all
- *                 (every registration still in place): the core then
- *                 keeps every binding as it is.  Otherwise false.
+ *                 domain was resumed in a new domain.  Returns
+ *                 EVTCHN_RESUME_KEPT when it finds that the hypervisor
+ *                 kept the domain after all (every registration still in
+ *                 place): the core then keeps every binding as it is.
+ *                 Returns EVTCHN_RESUMED when registered again in the new
+ *                 domain, or -errno when the hypervisor refuses the ABI
+ *                 there (say, after a migration to a host without it):
+ *                 the backend then forgets its registrations, and the core
+ *                 carries on with the 2-level ABI, which every domain
+ *                 starts on.  A backend never falls back by itself.
  * @percpu_init:   Optional.  Per-CPU registration before @cpu comes up.
  * @percpu_deinit: Optional.  @cpu is dead: forget its per-CPU state.  Any
  *                 event still queued for @cpu must be handed over (for
@@ -105,8 +110,6 @@ struct evtchn_loop_ctrl;
  * below, which also implement the policy for the optional ones.
  */
 struct evtchn_ops {
-	const char *name;
-
 	/* Capacity. */
 	unsigned int (*max_channels)(void);
 	unsigned int (*nr_channels)(void);
@@ -114,7 +117,7 @@ struct evtchn_ops {
 	/* Per-CPU state and the domain as a whole. */
 	int (*percpu_init)(unsigned int cpu);
 	int (*percpu_deinit)(unsigned int cpu);
-	bool (*resume)(void);
+	int (*resume)(void);
 
 	/* Life of one port. */
 	int (*setup)(evtchn_port_t port);
@@ -136,10 +139,22 @@ struct evtchn_ops {
 	void (*debug_dump)(void);
 };
 
+/* What @resume found; anything else it returns is -errno. */
+#define EVTCHN_RESUMED		0	/* a new domain: registered again */
+#define EVTCHN_RESUME_KEPT	1	/* the same domain: nothing changed */
+
 /*
  * Backend probes.  Each tries to switch the domain to its ABI and returns 0
  * with *ops set, or -errno (the hypervisor's answer) leaving the domain on
  * the ABI it had.  The 2-level ABI is always there and cannot fail.
+ *
+ * A probe runs in process context and may sleep.  The core calls it at
+ * boot, and at run time (a switch asked for through xen.evtchn_abi) only
+ * while the domain is on 2-level, with ports bound: every port the new
+ * ABI makes addressable must start masked, and the probe must not touch
+ * any port's 2-level state (Xen carries pending bits over; the core moves
+ * the bindings).  A backend that was in use before (and lost on resume)
+ * may be probed again and reuses its memory.
  */
 int evtchn_2l_probe(const struct evtchn_ops **ops);
 int evtchn_fifo_probe(const struct evtchn_ops **ops);
@@ -188,51 +203,74 @@ static inline u64 evtchn_virt_to_gfn(void *addr)
 }
 
 /*
- * The core holds the chosen ABI in evtchn_ops (set once at boot) and calls
- * mandatory ops directly through it.  Optional ops go through these
- * helpers, which are the one place their absence is given a meaning.
+ * The core holds the ABI in use in evtchn_ops and calls mandatory ops
+ * directly through it.  Optional ops go through these helpers, which are
+ * the one place their absence is given a meaning; the __ forms take the
+ * ops of an ABI that is not (or not yet) the one in use.
  */
 extern const struct evtchn_ops *evtchn_ops;
 
 /* A port needs no preparation unless the ABI says so. */
+static inline int __evtchn_op_setup(const struct evtchn_ops *ops,
+				    evtchn_port_t port)
+{
+	return ops->setup ? ops->setup(port) : 0;
+}
+
 static inline int evtchn_op_setup(evtchn_port_t port)
 {
-	int (*fn)(evtchn_port_t port) = evtchn_ops->setup;
-
-	return fn ? fn(port) : 0;
+	return __evtchn_op_setup(evtchn_ops, port);
 }
 
 /* Closing a port needs no ABI work unless the ABI says so. */
 static inline void evtchn_op_remove(evtchn_port_t port, unsigned int cpu)
 {
-	if (!evtchn_ops->remove)
-		return;
-	evtchn_ops->remove(port, cpu);
+	if (evtchn_ops->remove)
+		evtchn_ops->remove(port, cpu);
 }
 
 /*
  * No priorities in this ABI: -EOPNOTSUPP, without asking Xen (whose own
  * answer on 2-level is -ENOSYS; callers only test for failure).
  */
+static inline int __evtchn_op_set_priority(const struct evtchn_ops *ops,
+					   evtchn_port_t port,
+					   unsigned int priority)
+{
+	return ops->set_priority ? ops->set_priority(port, priority) :
+	       -EOPNOTSUPP;
+}
+
 static inline int evtchn_op_set_priority(evtchn_port_t port,
 					 unsigned int priority)
 {
-	return evtchn_ops->set_priority ?
-	       evtchn_ops->set_priority(port, priority) : -EOPNOTSUPP;
+	return __evtchn_op_set_priority(evtchn_ops, port, priority);
 }
 
-/* Per-CPU hooks and resume are no-ops when absent (resume: not kept). */
-static inline int evtchn_op_percpu(unsigned int cpu, bool up)
+/* Per-CPU hooks are no-ops when absent. */
+static inline int __evtchn_op_percpu(const struct evtchn_ops *ops,
+				     unsigned int cpu, bool up)
 {
 	int (*fn)(unsigned int cpu);
 
-	fn = up ? evtchn_ops->percpu_init : evtchn_ops->percpu_deinit;
+	fn = up ? ops->percpu_init : ops->percpu_deinit;
 	return fn ? fn(cpu) : 0;
 }
 
-static inline bool evtchn_op_resume(void)
+static inline int evtchn_op_percpu(unsigned int cpu, bool up)
 {
-	return evtchn_ops->resume ? evtchn_ops->resume() : false;
+	return __evtchn_op_percpu(evtchn_ops, cpu, up);
+}
+
+/* No resume op: nothing to register again. */
+static inline int __evtchn_op_resume(const struct evtchn_ops *ops)
+{
+	return ops->resume ? ops->resume() : EVTCHN_RESUMED;
+}
+
+static inline int evtchn_op_resume(void)
+{
+	return __evtchn_op_resume(evtchn_ops);
 }
 
 #endif /* __XEN_EVENTS_INTERNAL_H */

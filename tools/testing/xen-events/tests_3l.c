@@ -1073,7 +1073,7 @@ static bool test_probe_dom0(void)
 	CHECK_EQ(core_setup_dom0(4), 0);
 	st = m3_stats();
 	CHECK(core.on_3l);
-	CHECK(!strcmp(evtchn_ops->name, "3-level"));
+	CHECK(evtchn_ops->handle_events != NULL);
 	CHECK_EQ(evtchn_ops->max_channels(), 262144);
 	CHECK_EQ(evtchn_ops->nr_channels(), 262144);
 	CHECK_EQ(m3_abi(), M3_3L);
@@ -1641,7 +1641,7 @@ static bool two_level_works(void)
 	int p = core_bind_peer(1), q = core_bind_ipi(0);
 
 	CHECK(!core.on_3l);
-	CHECK(!strcmp(evtchn_ops->name, "2-level"));
+	CHECK_EQ(evtchn_ops->max_channels(), EVTCHN_2L_NR_CHANNELS);
 	CHECK_PORT(p);
 	CHECK_PORT(q);
 	CHECK_EQ(core_raise(p), 0);
