@@ -656,7 +656,7 @@ static void fifo_forget_xen(void)
 static int fifo_resume(void)
 {
 	unsigned int cpu, asked = fifo_registered_cpu();
-	int asked_ret = -ENOENT;
+	int asked_ret = -ENOENT, ret;
 
 	/*
 	 * Xen reported a new domain.  A toolstack's slow resume
@@ -678,6 +678,8 @@ static int fifo_resume(void)
 				pr_info("same domain after resume: Xen still has the FIFO control blocks\n");
 				return EVTCHN_RESUME_KEPT;
 			}
+			pr_warn("resume: control block of CPU %u refused (-EINVAL) but the domain is not on FIFO: taken as a new domain\n",
+				asked);
 		}
 	}
 
@@ -690,33 +692,30 @@ static int fifo_resume(void)
 	fifo_forget_xen();
 
 	/*
-	 * A new domain that refuses the first control block is not on FIFO
-	 * and will not be (a host without FIFO, or a block Xen cannot map):
-	 * the core carries on with 2-level, and a later probe may try again
-	 * with the pages kept here.
+	 * The block Xen took before resume is registered with the new domain
+	 * already, as it was.  Xen has not written to it yet (it queues
+	 * nothing until it has an event array page), so clearing it now is
+	 * as good as before the hypercall.  A refused block is offered once
+	 * more, cleared: a new domain that refuses that too is not on FIFO
+	 * and will not be (a host without FIFO): the core carries on with
+	 * 2-level, and a later probe may try again with the pages kept here.
 	 */
-	if (asked < nr_cpu_ids && asked_ret) {
-		pr_warn("resume: control block of CPU %u refused (%d): FIFO ABI lost\n",
-			asked, asked_ret);
-		return asked_ret;
+	if (asked < nr_cpu_ids && !asked_ret) {
+		fifo_clear_queues(asked, fifo_state(asked)->block);
+		fifo_state(asked)->registered = true;
+	} else if (asked < nr_cpu_ids) {
+		ret = fifo_register_cpu(asked);
+		if (ret) {
+			pr_warn("resume: control block of CPU %u refused (%d, then %d): FIFO ABI lost\n",
+				asked, asked_ret, ret);
+			return ret;
+		}
 	}
 
 	for_each_possible_cpu(cpu) {
 		struct fifo_cpu_state *state = fifo_state(cpu);
-		int ret;
 
-		if (cpu == asked) {
-			/*
-			 * Registered above, with the old domain's contents.
-			 * Xen has not written to it yet (it queues nothing
-			 * until it has an event array page), so clearing it
-			 * now is as good as before the hypercall.
-			 */
-			fifo_clear_queues(cpu, state->block);
-			state->registered = true;
-			continue;
-		}
-		if (!state->block || !cpu_online(cpu))
+		if (state->registered || !state->block || !cpu_online(cpu))
 			continue;	/* percpu_init registers it later */
 
 		ret = fifo_register_cpu(cpu);

@@ -231,28 +231,65 @@ static inline void xevt_hvm_vector_init(void)
 /* ---- Choosing and switching the ABI ------------------------------------ */
 
 /*
+ * Per-CPU VIRQs (the timer) and IPIs must keep working while the ABI is
+ * switched: the switch waits for RCU grace periods, which need both.
+ */
+static bool xevt_switch_keeps_live(const struct xevt_irq *xi)
+{
+	return xi->kind == XEVT_IPI ||
+	       (xi->kind == XEVT_VIRQ && xi->u.virq.percpu);
+}
+
+/*
+ * Move the binding @xi to the ABI @new: make its port addressable, route
+ * it, give it its priority, and move a 2-level pending bit that Xen did
+ * not carry over (an event sent while Xen switched).  FIFO and 3-level
+ * take a pending bit that is already set as the same one event.
+ * Returns 1 if a pending bit was moved, 0, or -errno from setup.
+ */
+static int xevt_switch_port(struct xevt_irq *xi, const struct evtchn_ops *old,
+			    const struct evtchn_ops *new)
+{
+	evtchn_port_t port = READ_ONCE(xi->port);
+	int err;
+
+	err = __evtchn_op_setup(new, port);
+	if (err)
+		return err;
+	new->bind_to_cpu(port, xi->cpu, xi->cpu);
+	if (xi->prio != XEN_IRQ_PRIORITY_DEFAULT)
+		__evtchn_op_set_priority(new, port, xi->prio);
+	if (!old->is_pending(port))
+		return 0;
+	old->clear_pending(port);
+	new->set_pending(port);
+	return 1;
+}
+
+/*
  * The run-time switch.  Xen moves a domain from 2-level to FIFO or
  * 3-level with its ports open (and carries each port's pending bit over);
  * it moves nothing back without EVTCHNOP_reset, which closes every port.
  * So only 2-level is ever left, and every binding comes along:
  *
- *  1. Every bound port gets the XEVT_MASK_SWITCH reason, which masks it
- *     in 2-level; then a grace period, after which no upcall still looks
- *     at 2-level state with a port unmasked.
- *  2. The new ABI's probe switches Xen.  Events sent from now on land in
- *     the new ABI, where every port starts masked.
- *  3. Each bound port is made addressable, routed to its CPU, given its
- *     priority, and a 2-level pending bit that Xen did not carry over (an
- *     event sent while Xen switched) is moved by hand; FIFO and 3-level
- *     take a pending bit that is already set as the same one event.  The
- *     other CPUs register.
- *  4. The new ABI becomes the one in use, a grace period later no upcall
- *     runs the old one, and dropping XEVT_MASK_SWITCH unmasks each port
- *     whose other reasons allow it: a pending port is delivered then.
+ *  1. Every bound port except the per-CPU ones gets the XEVT_MASK_SWITCH
+ *     reason, which masks it in 2-level; after a grace period no upcall
+ *     still works on one of them.
+ *  2. The new ABI's probe switches Xen; every CPU registers.  Events sent
+ *     from now on land in the new ABI, where every port starts masked
+ *     (3-level: as it was in 2-level).
+ *  3. The per-CPU ports move (xevt_switch_port()), the new ABI becomes
+ *     the one in use, and each per-CPU port is unmasked in it (which
+ *     delivers what came meanwhile): steps 2 and 3 take no lock and wait
+ *     for nothing, so the timer and IPIs are held up only briefly.
+ *  4. After a grace period no upcall runs the old ABI; the other ports
+ *     move, and dropping XEVT_MASK_SWITCH unmasks each port whose other
+ *     reasons allow it: a pending port is delivered then, once.
  *
  * Context: process context; takes the CPU hotplug lock, then xevt_lock.
- * Senders are never stopped: nothing is lost or doubled.  Binds and
- * unbinds wait for the switch.
+ * Senders are never stopped: nothing is lost or doubled on the masked
+ * ports; a per-CPU event raised during steps 2-3 may come twice (an IPI
+ * or a timer tick, which tolerate that).  Binds and unbinds wait.
  */
 static int xevt_switch_abi(const struct xevt_abi *to)
 {
@@ -260,7 +297,8 @@ static int xevt_switch_abi(const struct xevt_abi *to)
 	unsigned int cpu, nr = 0, moved = 0, unready = 0;
 	const struct xevt_abi *from;
 	struct xevt_irq *xi;
-	int err;
+	unsigned long flags;
+	int err, ret;
 
 	cpus_read_lock();
 	mutex_lock(&xevt_lock);
@@ -271,64 +309,76 @@ static int xevt_switch_abi(const struct xevt_abi *to)
 		goto out;
 	err = -EBUSY;
 	if (from != xevt_abi_2level()) {
-		pr_warn("switch to the %s ABI refused: the %s ABI cannot be left without closing every port\n",
-			to->name, from->name);
+		pr_warn("switch to the %s ABI (xen.evtchn_abi=%s) refused (%d): the %s ABI cannot be left without closing every port\n",
+			to->name, to->key, err, from->name);
 		goto out;
 	}
 
+	/* 1. */
 	list_for_each_entry(xi, &xevt_list, node) {
 		if (!READ_ONCE(xi->port))
 			continue;
-		xevt_mask(xi, XEVT_MASK_SWITCH);
 		nr++;
+		if (!xevt_switch_keeps_live(xi))
+			xevt_mask(xi, XEVT_MASK_SWITCH);
 	}
 	synchronize_rcu();
 
+	/* 2. */
 	err = to->probe(&new);
 	if (err) {
-		pr_warn("switch to the %s ABI refused (%d): staying on %s, every channel as it was\n",
-			to->name, err, from->name);
+		pr_warn("switch to the %s ABI (xen.evtchn_abi=%s) refused (%d): staying on the %s ABI, every channel as it was\n",
+			to->name, to->key, err, from->name);
 		goto unmask;
 	}
-
 	for_each_online_cpu(cpu) {
-		int ret = __evtchn_op_percpu(new, cpu, true);
-
+		ret = __evtchn_op_percpu(new, cpu, true);
 		if (ret)
 			pr_err("switch: CPU %u not registered with the %s ABI (%d): no events for it\n",
 			       cpu, to->name, ret);
 	}
+
+	/* 3. */
 	list_for_each_entry(xi, &xevt_list, node) {
-		evtchn_port_t port = READ_ONCE(xi->port);
-
-		if (!port)
+		if (!READ_ONCE(xi->port) || !xevt_switch_keeps_live(xi))
 			continue;
-		if (__evtchn_op_setup(new, port)) {
+		ret = xevt_switch_port(xi, old, new);
+		if (ret < 0)
 			unready++;
-			continue;
-		}
-		new->bind_to_cpu(port, xi->cpu, xi->cpu);
-		if (xi->prio != XEN_IRQ_PRIORITY_DEFAULT)
-			__evtchn_op_set_priority(new, port, xi->prio);
-		if (old->is_pending(port)) {
-			old->clear_pending(port);
-			new->set_pending(port);
-			moved++;
-		}
+		else
+			moved += ret;
 	}
-
 	xevt_abi_use(to, new);
 	xen_fifo_events = to->probe == evtchn_fifo_probe;
+	list_for_each_entry(xi, &xevt_list, node) {
+		if (!READ_ONCE(xi->port) || !xevt_switch_keeps_live(xi))
+			continue;
+		raw_spin_lock_irqsave(&xi->mask_lock, flags);
+		if (!xi->mask_why)
+			new->unmask(xi->port);
+		raw_spin_unlock_irqrestore(&xi->mask_lock, flags);
+	}
+
+	/* 4. */
 	synchronize_rcu();
-	pr_info("switched from the %s to the %s ABI with %u ports bound (%u pending bits moved), capacity now %u ports\n",
-		from->name, to->name, nr, moved, new->max_channels());
+	list_for_each_entry(xi, &xevt_list, node) {
+		if (!READ_ONCE(xi->port) || xevt_switch_keeps_live(xi))
+			continue;
+		ret = xevt_switch_port(xi, old, new);
+		if (ret < 0)
+			unready++;
+		else
+			moved += ret;
+	}
+	pr_info("switched from the %s to the %s ABI (xen.evtchn_abi=%s) with %u ports bound (%u pending bits moved), capacity now %u ports\n",
+		from->name, to->name, to->key, nr, moved, new->max_channels());
 	if (unready)
 		pr_err("switch: %u ports could not be set up in the %s ABI and stay masked\n",
 		       unready, to->name);
 
 unmask:
 	list_for_each_entry(xi, &xevt_list, node) {
-		if (READ_ONCE(xi->port))
+		if (READ_ONCE(xi->port) && !xevt_switch_keeps_live(xi))
 			xevt_unmask(xi, XEVT_MASK_SWITCH);
 	}
 out:
