@@ -23,6 +23,7 @@
 #undef pr_fmt
 #define pr_fmt(fmt) "xen:events: " fmt
 
+#include "events_kernel.h"
 #include "events_internal.h"
 
 /* Ports per selector bit, and number of selector bits in use. */
@@ -464,7 +465,8 @@ static const struct evtchn_ops evtchn_2l_ops = {
  * Every Xen offers the 2-level ABI and a domain starts on it, so there is
  * nothing to ask the hypervisor.
  *
- * Context: Boot, before any port is bound.
+ * Context: any of the probes' (events_internal.h), also the fallback on
+ * resume under stop_machine(): does not sleep.
  * Return: 0.
  */
 int evtchn_2l_probe(const struct evtchn_ops **ops)

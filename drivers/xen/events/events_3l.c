@@ -34,6 +34,7 @@
 #undef pr_fmt
 #define pr_fmt(fmt) "xen:events: " fmt
 
+#include "events_kernel.h"
 #include "events_internal.h"
 
 /* W: ports per L3 word, L3 words per L2 word, L2 words per vCPU. */
@@ -908,7 +909,8 @@ static void l3_check_abi(void)
  * refused only for a vCPU Xen does not have, which boot would have met
  * first; its EVTCHNOP_reset would then close every bound port.
  *
- * Context: process context, domain on 2-level; may sleep.
+ * Context: domain on 2-level, at boot or in a run-time switch with ports
+ * bound (events_internal.h).  Allocates with GFP_KERNEL.
  * Return: 0, or -errno with the domain on the ABI it had: Xen's answer
  * (-ENOSYS from a Xen without the 3-level ABI, -EPERM for a domain that
  * may not use it, -EBUSY on FIFO), -EINVAL if Xen's geometry is not this

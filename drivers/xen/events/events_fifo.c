@@ -34,6 +34,7 @@
 #undef pr_fmt
 #define pr_fmt(fmt) "xen:events: " fmt
 
+#include "events_kernel.h"
 #include "events_internal.h"
 
 /* Event words per event array page, and the most pages Xen takes. */
@@ -848,9 +849,9 @@ static int fifo_take_over(unsigned int cpu)
  * confirms a previous kernel left on FIFO is reset first (see
  * fifo_take_over()).
  *
- * Context: process context, domain on 2-level (at boot, or a run-time
- * switch with ports bound: the event array starts all masked, and Xen
- * carries 2-level pending bits over); may sleep.
+ * Context: domain on 2-level, at boot or in a run-time switch with ports
+ * bound (events_internal.h): the event array starts all masked, and Xen
+ * carries 2-level pending bits over.  Allocates with GFP_KERNEL.
  *
  * Return: 0 with *@ops set, -ENOMEM, or the hypervisor's error for
  * EVTCHNOP_init_control (-ENOSYS on a Xen without FIFO support) or for
