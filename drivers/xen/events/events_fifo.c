@@ -169,18 +169,6 @@ static bool fifo_word_test(event_word_t *word, unsigned int bit)
 	return sync_test_bit(fifo_word_bit(word, bit), fifo_word_long(word));
 }
 
-/* EVTCHNOP_unmask: Xen clears MASKED and links the event if pending. */
-static void fifo_xen_unmask(evtchn_port_t port)
-{
-	struct evtchn_unmask op = { .port = port };
-	int ret;
-
-	ret = HYPERVISOR_event_channel_op(EVTCHNOP_unmask, &op);
-	if (unlikely(ret))
-		pr_warn_once("EVTCHNOP_unmask of port %u failed: %d\n",
-			     port, ret);
-}
-
 static unsigned int fifo_max_channels(void)
 {
 	return EVTCHN_FIFO_NR_CHANNELS;
@@ -410,7 +398,7 @@ static void fifo_unmask(evtchn_port_t port)
 	event_word_t *word = fifo_word_checked(port);
 
 	if (word && !fifo_try_unmask(word))
-		fifo_xen_unmask(port);
+		evtchn_xen_unmask(port);
 }
 
 static int fifo_set_priority(evtchn_port_t port, unsigned int priority)
@@ -508,7 +496,7 @@ static void fifo_deliver(evtchn_port_t port, event_word_t *word,
 	if (ctrl)
 		evtchn_handle_port(port, ctrl);
 	else
-		fifo_xen_unmask(port);
+		evtchn_xen_unmask(port);
 }
 
 /*

@@ -162,14 +162,14 @@ void evtchn_handle_port(evtchn_port_t port, struct evtchn_loop_ctrl *ctrl);
 /*
  * evtchn_percpu_virq_port - the port of per-CPU VIRQ @virq on @cpu, or 0.
  * The bitmap ABIs (2-level, 3-level) service VIRQ_TIMER first on every
- * pass of their upcall.
+ * pass of their upcall (events_bitmap.h).
  */
 evtchn_port_t evtchn_percpu_virq_port(unsigned int cpu, unsigned int virq);
 
-/* ---- Hypervisor data, reached only through these accessors ------------ */
+/* ---- Hypervisor data and operations, for every backend ----------------- */
 
 /*
- * These accessors are part of the contract, not of events_kernel.h: they
+ * The accessors are part of the contract, not of events_kernel.h: they
  * name the only hypervisor and per-CPU data a backend may touch.  Their
  * bodies use nothing but kernel names that any replacement of
  * events_kernel.h provides anyway (the host harness points
@@ -220,6 +220,28 @@ static inline unsigned int evtchn_xen_vcpu_id(unsigned int cpu)
 static inline u64 evtchn_virt_to_gfn(void *addr)
 {
 	return virt_to_gfn(addr);
+}
+
+/**
+ * evtchn_xen_unmask() - have Xen unmask a port (EVTCHNOP_unmask)
+ * @port: the port.
+ *
+ * Xen clears @port's mask bit and, if the port is pending, delivers it as
+ * the ABI in use does (2-level: selector and upcall; FIFO: links the
+ * event; 3-level: selects it in L2 and L1).  For what a backend cannot do
+ * itself.  A failure is reported once per backend, with its pr_fmt.
+ *
+ * Context: any.
+ */
+static inline void evtchn_xen_unmask(evtchn_port_t port)
+{
+	struct evtchn_unmask op = { .port = port };
+	int ret;
+
+	ret = HYPERVISOR_event_channel_op(EVTCHNOP_unmask, &op);
+	if (unlikely(ret))
+		pr_warn_once("EVTCHNOP_unmask of port %u failed: %d\n",
+			     port, ret);
 }
 
 #endif /* __XEN_EVENTS_INTERNAL_H */

@@ -8,8 +8,8 @@
  * translation unit includes this file first; when a kernel file then does
  * #include "events_kernel.h", the kernel header is opened but its body is
  * skipped.  Everything else is the kernel's own and compiled unmodified:
- * the backends, the contract (events_internal.h) and events_ops.h.  So
- * nothing here may declare what those headers do.
+ * the backends, the contract (events_internal.h), events_ops.h and
+ * events_bitmap.h.  So nothing here may declare what those headers do.
  *
  *   include/base.h      kernel basics re-done in C (types, bitops, atomics)
  *   include/custom.h    facilities customised for testing (printk/WARN
