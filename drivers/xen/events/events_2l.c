@@ -23,14 +23,13 @@
 #undef pr_fmt
 #define pr_fmt(fmt) "xen:events: " fmt
 
+#include "events_kernel.h"
 #include "events_internal.h"
+#include "events_bitmap.h"
 
 /* Ports per selector bit, and number of selector bits in use. */
-#define L2_WORD_PORTS	(sizeof(xen_ulong_t) * BITS_PER_BYTE)
+#define L2_WORD_PORTS	EVTCHN_BITMAP_WORD_PORTS
 #define L2_NR_WORDS	(EVTCHN_2L_NR_CHANNELS / L2_WORD_PORTS)
-
-/* Hex digits of one xen_ulong_t, for the debug dump. */
-#define L2_WORD_DIGITS	((int)(2 * sizeof(xen_ulong_t)))
 
 /**
  * struct l2_cpu_state - what the 2-level backend keeps per CPU
@@ -49,36 +48,31 @@ struct l2_cpu_state {
 
 static DEFINE_PER_CPU(struct l2_cpu_state, l2_pcpu);
 
-/*
- * The bitops work on arrays of unsigned long.  An array of xen_ulong_t has
- * the same bit numbering on the little-endian machines Xen runs guests on,
- * even where xen_ulong_t is the wider type (32-bit Arm).
- */
-static unsigned long *l2_bitmap(xen_ulong_t *words)
-{
-	return (unsigned long *)words;
-}
-
 static struct l2_cpu_state *l2_state(unsigned int cpu)
 {
 	return &per_cpu(l2_pcpu, cpu);
 }
 
+/* @cpu's routing bitmap (evtchn_bitmap_unroute_except() and friends). */
+static xen_ulong_t *l2_routed(unsigned int cpu)
+{
+	return l2_state(cpu)->routed;
+}
+
 static unsigned long *l2_pending_bits(void)
 {
-	return l2_bitmap(evtchn_shared_info()->evtchn_pending);
+	return evtchn_bits(evtchn_shared_info()->evtchn_pending);
 }
 
 static unsigned long *l2_mask_bits(void)
 {
-	return l2_bitmap(evtchn_shared_info()->evtchn_mask);
+	return evtchn_bits(evtchn_shared_info()->evtchn_mask);
 }
 
 /* Every port the core hands us must fit the shared_info bitmaps. */
 static bool l2_port_ok(evtchn_port_t port)
 {
-	return !WARN_ONCE(port >= EVTCHN_2L_NR_CHANNELS,
-			  "xen:events: 2-level port %u out of range\n", port);
+	return evtchn_bitmap_port_ok(port, EVTCHN_2L_NR_CHANNELS, "2-level");
 }
 
 /*
@@ -86,12 +80,11 @@ static bool l2_port_ok(evtchn_port_t port)
  * not masked, and routed to that CPU.
  */
 static xen_ulong_t l2_ready_in_word(struct shared_info *s,
-				    struct l2_cpu_state *state,
+				    const struct l2_cpu_state *state,
 				    unsigned int word)
 {
-	return READ_ONCE(s->evtchn_pending[word]) &
-	       ~READ_ONCE(s->evtchn_mask[word]) &
-	       READ_ONCE(state->routed[word]);
+	return evtchn_bitmap_ready(&s->evtchn_pending[word],
+				   &s->evtchn_mask[word], &state->routed[word]);
 }
 
 static unsigned int l2_max_channels(void)
@@ -104,14 +97,7 @@ static unsigned int l2_max_channels(void)
 /* Clear @port from the routing bitmap of every CPU except @keep. */
 static void l2_unroute_except(evtchn_port_t port, unsigned int keep)
 {
-	unsigned int cpu;
-
-	for_each_possible_cpu(cpu) {
-		unsigned long *routed = l2_bitmap(l2_state(cpu)->routed);
-
-		if (cpu != keep && test_bit(port, routed))
-			clear_bit(port, routed);
-	}
+	evtchn_bitmap_unroute_except(port, keep, l2_routed);
 }
 
 static void l2_bind_to_cpu(evtchn_port_t port, unsigned int cpu,
@@ -126,10 +112,10 @@ static void l2_bind_to_cpu(evtchn_port_t port, unsigned int cpu,
 	 * lets only one of them handle it), while a port routed nowhere
 	 * would lose an event that Xen already signalled.
 	 */
-	set_bit(port, l2_bitmap(l2_state(cpu)->routed));
+	set_bit(port, evtchn_bits(l2_routed(cpu)));
 
 	if (old_cpu != cpu && old_cpu < nr_cpu_ids)
-		clear_bit(port, l2_bitmap(l2_state(old_cpu)->routed));
+		clear_bit(port, evtchn_bits(l2_routed(old_cpu)));
 	else
 		/* A fresh port: drop whatever an earlier user left. */
 		l2_unroute_except(port, cpu);
@@ -146,7 +132,7 @@ static void l2_remove(evtchn_port_t port, unsigned int cpu)
 	 * stale bit would steal the next user's events for a CPU that has
 	 * no handler for them.
 	 */
-	clear_bit(port, l2_bitmap(l2_state(cpu)->routed));
+	clear_bit(port, evtchn_bits(l2_routed(cpu)));
 	l2_unroute_except(port, nr_cpu_ids);
 }
 
@@ -240,16 +226,15 @@ static bool l2_unmask_here(evtchn_port_t port, unsigned int cpu)
 	 * If the selector bit was already set an upcall is already due and
 	 * will scan this word.
 	 */
-	if (!sync_test_and_set_bit(word, l2_bitmap(&vcpu->evtchn_pending_sel)))
+	if (!sync_test_and_set_bit(word,
+				   evtchn_bits(&vcpu->evtchn_pending_sel)))
 		WRITE_ONCE(vcpu->evtchn_upcall_pending, 1);
 	return false;
 }
 
 static void l2_unmask(evtchn_port_t port)
 {
-	struct evtchn_unmask op = { .port = port };
 	unsigned int cpu;
-	int ret;
 
 	if (!l2_port_ok(port))
 		return;
@@ -272,16 +257,13 @@ static void l2_unmask(evtchn_port_t port)
 		goto let_xen_unmask;
 
 	cpu = smp_processor_id();
-	if (test_bit(port, l2_bitmap(l2_state(cpu)->routed)) &&
+	if (test_bit(port, evtchn_bits(l2_routed(cpu))) &&
 	    !l2_unmask_here(port, cpu))
 		return;
 
 let_xen_unmask:
 	/* Xen clears the mask and, if the port is pending, raises it. */
-	ret = HYPERVISOR_event_channel_op(EVTCHNOP_unmask, &op);
-	if (unlikely(ret))
-		pr_warn_once("EVTCHNOP_unmask of port %u failed: %d\n",
-			     port, ret);
+	evtchn_xen_unmask(port);
 }
 
 /* ---- The upcall ------------------------------------------------------ */
@@ -290,15 +272,8 @@ let_xen_unmask:
 static void l2_serve_word(struct l2_cpu_state *state, unsigned int word,
 			  xen_ulong_t ports, struct evtchn_loop_ctrl *ctrl)
 {
-	unsigned int bit;
-
-	for_each_set_bit(bit, l2_bitmap(&ports), L2_WORD_PORTS) {
-		evtchn_port_t port = word * L2_WORD_PORTS + bit;
-
-		/* Whatever happens in the handler, the next scan goes on. */
-		state->next_port = (port + 1) % EVTCHN_2L_NR_CHANNELS;
-		evtchn_handle_port(port, ctrl);
-	}
+	evtchn_bitmap_serve(&state->next_port, EVTCHN_2L_NR_CHANNELS, word,
+			    ports, ctrl);
 }
 
 /*
@@ -314,7 +289,7 @@ static void l2_scan(struct shared_info *s, struct l2_cpu_state *state,
 	unsigned int start = state->next_port % EVTCHN_2L_NR_CHANNELS;
 	unsigned int first = start / L2_WORD_PORTS;
 	xen_ulong_t below = ((xen_ulong_t)1 << (start % L2_WORD_PORTS)) - 1;
-	unsigned long *words = l2_bitmap(&sel);
+	unsigned long *words = evtchn_bits(&sel);
 	unsigned int word;
 
 	/* From the cursor to the last port. */
@@ -340,13 +315,10 @@ static void l2_scan(struct shared_info *s, struct l2_cpu_state *state,
 	}
 }
 
-/* Is @port ready for @state's CPU right now? */
-static bool l2_port_ready(struct shared_info *s, struct l2_cpu_state *state,
-			  evtchn_port_t port)
+/* l2_ready_in_word() for evtchn_bitmap_timer_first(); @arg: the state. */
+static xen_ulong_t l2_timer_ready(const void *arg, unsigned int word)
 {
-	xen_ulong_t bit = (xen_ulong_t)1 << (port % L2_WORD_PORTS);
-
-	return l2_ready_in_word(s, state, port / L2_WORD_PORTS) & bit;
+	return l2_ready_in_word(evtchn_shared_info(), arg, word);
 }
 
 static void l2_handle_events(unsigned int cpu, struct evtchn_loop_ctrl *ctrl)
@@ -357,15 +329,8 @@ static void l2_handle_events(unsigned int cpu, struct evtchn_loop_ctrl *ctrl)
 	xen_ulong_t sel;
 
 	for (;;) {
-		evtchn_port_t tick = evtchn_percpu_virq_port(cpu, VIRQ_TIMER);
-
-		/*
-		 * This CPU's timer goes first, ahead of any scan: it must
-		 * not wait behind a few thousand busy ports.
-		 */
-		if (tick && tick < EVTCHN_2L_NR_CHANNELS &&
-		    l2_port_ready(s, state, tick))
-			evtchn_handle_port(tick, ctrl);
+		evtchn_bitmap_timer_first(cpu, EVTCHN_2L_NR_CHANNELS,
+					  l2_timer_ready, state, ctrl);
 
 		/*
 		 * Take the selector.  The xchg is fully ordered and pairs
@@ -384,17 +349,6 @@ static void l2_handle_events(unsigned int cpu, struct evtchn_loop_ctrl *ctrl)
 
 /* ---- VIRQ_DEBUG ------------------------------------------------------ */
 
-/* The CPU @port is routed to, or -1 if none. */
-static int l2_routed_cpu(evtchn_port_t port)
-{
-	unsigned int cpu;
-
-	for_each_possible_cpu(cpu)
-		if (test_bit(port, l2_bitmap(l2_state(cpu)->routed)))
-			return cpu;
-	return -1;
-}
-
 static void l2_debug_dump(void)
 {
 	struct shared_info *s = evtchn_shared_info();
@@ -403,17 +357,9 @@ static void l2_debug_dump(void)
 
 	pr_info("2-level ABI, dumped on CPU %u\n", smp_processor_id());
 
-	for_each_online_cpu(cpu) {
-		struct vcpu_info *vcpu = evtchn_vcpu_info(cpu);
-
-		if (!vcpu)
-			continue;
-		pr_info("  cpu %u: upcall pending %u mask %u selector %0*llx next port %u\n",
-			cpu, READ_ONCE(vcpu->evtchn_upcall_pending),
-			READ_ONCE(vcpu->evtchn_upcall_mask), L2_WORD_DIGITS,
-			(unsigned long long)READ_ONCE(vcpu->evtchn_pending_sel),
-			l2_state(cpu)->next_port);
-	}
+	for_each_online_cpu(cpu)
+		evtchn_bitmap_dump_vcpu(cpu, "selector", l2_state(cpu)->next_port,
+					"");
 
 	for (word = 0; word < L2_NR_WORDS; word++) {
 		xen_ulong_t pending = READ_ONCE(s->evtchn_pending[word]);
@@ -421,18 +367,18 @@ static void l2_debug_dump(void)
 		if (!pending)
 			continue;
 		pr_info("  word %2u: pending %0*llx mask %0*llx\n", word,
-			L2_WORD_DIGITS, (unsigned long long)pending,
-			L2_WORD_DIGITS,
+			EVTCHN_BITMAP_WORD_DIGITS, (unsigned long long)pending,
+			EVTCHN_BITMAP_WORD_DIGITS,
 			(unsigned long long)READ_ONCE(s->evtchn_mask[word]));
 	}
 
 	for_each_set_bit(port, l2_pending_bits(), EVTCHN_2L_NR_CHANNELS) {
-		int target = l2_routed_cpu(port);
+		int target = evtchn_bitmap_routed_cpu(port, l2_routed);
 		struct vcpu_info *vcpu = target < 0 ? NULL :
 					 evtchn_vcpu_info(target);
 		bool selected = vcpu &&
 			test_bit(port / L2_WORD_PORTS,
-				 l2_bitmap(&vcpu->evtchn_pending_sel));
+				 evtchn_bits(&vcpu->evtchn_pending_sel));
 
 		pr_info("  port %lu: cpu %d%s%s\n", port, target,
 			sync_test_bit(port, l2_mask_bits()) ? " masked" : "",
@@ -464,7 +410,8 @@ static const struct evtchn_ops evtchn_2l_ops = {
  * Every Xen offers the 2-level ABI and a domain starts on it, so there is
  * nothing to ask the hypervisor.
  *
- * Context: Boot, before any port is bound.
+ * Context: any of the probes' (events_internal.h), also the fallback on
+ * resume under stop_machine(): does not sleep.
  * Return: 0.
  */
 int evtchn_2l_probe(const struct evtchn_ops **ops)

@@ -34,10 +34,12 @@
 #undef pr_fmt
 #define pr_fmt(fmt) "xen:events: " fmt
 
+#include "events_kernel.h"
 #include "events_internal.h"
+#include "events_bitmap.h"
 
 /* W: ports per L3 word, L3 words per L2 word, L2 words per vCPU. */
-#define L3_W		(sizeof(xen_ulong_t) * BITS_PER_BYTE)
+#define L3_W		EVTCHN_BITMAP_WORD_PORTS
 #define L3_NR_PORTS	((unsigned int)EVTCHN_3L_NR_CHANNELS)
 #define L3_NR_WORDS	(L3_NR_PORTS / L3_W)
 #define L3_MAP_BYTES	(L3_NR_WORDS * sizeof(xen_ulong_t))
@@ -51,8 +53,7 @@
 #define L3_SEL_BYTES	(L3_W * sizeof(xen_ulong_t))
 #define L3_SELS_PER_PAGE (PAGE_SIZE / L3_SEL_BYTES)
 
-/* Hex digits of one xen_ulong_t, and pending ports shown by a dump. */
-#define L3_WORD_DIGITS	((int)(2 * sizeof(xen_ulong_t)))
+/* Pending ports shown by a dump. */
 #define L3_DUMP_PORTS	128
 
 /**
@@ -106,19 +107,15 @@ static bool l3_pinned;
 /* Registered with Xen: set by a successful switch, cleared when lost. */
 static bool l3_in_use;
 
-/*
- * The bitops work on arrays of unsigned long.  An array of xen_ulong_t has
- * the same bit numbering on the little-endian machines Xen runs guests on,
- * even where xen_ulong_t is the wider type (32-bit Arm).
- */
-static unsigned long *l3_bits(xen_ulong_t *words)
-{
-	return (unsigned long *)words;
-}
-
 static struct l3_cpu_state *l3_state(unsigned int cpu)
 {
 	return &per_cpu(l3_pcpu, cpu);
+}
+
+/* @cpu's routing bitmap, NULL before l3_alloc() (evtchn_bitmap_*()). */
+static xen_ulong_t *l3_routed(unsigned int cpu)
+{
+	return l3_state(cpu)->routed;
 }
 
 /* Word @word of an L3 bitmap. */
@@ -130,12 +127,7 @@ static xen_ulong_t *l3_word(struct l3_map *map, unsigned int word)
 /* The word of an L3 bitmap holding @port's bit (number port % L3_W). */
 static unsigned long *l3_port_word(struct l3_map *map, evtchn_port_t port)
 {
-	return l3_bits(l3_word(map, port / L3_W));
-}
-
-static xen_ulong_t l3_bit(evtchn_port_t port)
-{
-	return (xen_ulong_t)1 << (port % L3_W);
+	return evtchn_bits(l3_word(map, port / L3_W));
 }
 
 /* Bits 0 .. @n - 1 of a word; every bit for @n >= L3_W. */
@@ -147,36 +139,24 @@ static xen_ulong_t l3_below(unsigned int n)
 /* Every port the core hands us must fit the L3 bitmaps. */
 static bool l3_port_ok(evtchn_port_t port)
 {
-	return !WARN_ONCE(port >= L3_NR_PORTS,
-			  "xen:events: 3-level port %u out of range\n", port);
+	return evtchn_bitmap_port_ok(port, L3_NR_PORTS, "3-level");
 }
 
 /*
  * Ports of L3 word @word that @state's CPU must handle now: pending, not
  * masked, and routed to that CPU.
  */
-static xen_ulong_t l3_ready(struct l3_cpu_state *state, unsigned int word)
+static xen_ulong_t l3_ready(const struct l3_cpu_state *state,
+			    unsigned int word)
 {
-	return READ_ONCE(*l3_word(&l3_pending, word)) &
-	       ~READ_ONCE(*l3_word(&l3_mask, word)) &
-	       READ_ONCE(state->routed[word]);
+	return evtchn_bitmap_ready(l3_word(&l3_pending, word),
+				   l3_word(&l3_mask, word),
+				   &state->routed[word]);
 }
 
 static int l3_hypercall(struct evtchn_3level *op)
 {
 	return HYPERVISOR_event_channel_op(EVTCHNOP_3level, op);
-}
-
-/* Xen clears @port's mask bit and, if it is pending, selects it again. */
-static void l3_xen_unmask(evtchn_port_t port)
-{
-	struct evtchn_unmask op = { .port = port };
-	int ret;
-
-	ret = HYPERVISOR_event_channel_op(EVTCHNOP_unmask, &op);
-	if (unlikely(ret))
-		pr_warn_once("EVTCHNOP_unmask of port %u failed: %d\n",
-			     port, ret);
 }
 
 static unsigned int l3_max_channels(void)
@@ -196,20 +176,13 @@ static void l3_route(evtchn_port_t port, unsigned int cpu)
 	xen_ulong_t *routed = l3_state(cpu)->routed;
 
 	if (routed)
-		set_bit(port, l3_bits(routed));
+		set_bit(port, evtchn_bits(routed));
 }
 
 /* Clear @port from the routing bitmap of every CPU except @keep. */
 static void l3_unroute_except(evtchn_port_t port, unsigned int keep)
 {
-	unsigned int cpu;
-
-	for_each_possible_cpu(cpu) {
-		xen_ulong_t *routed = l3_state(cpu)->routed;
-
-		if (cpu != keep && routed && test_bit(port, l3_bits(routed)))
-			clear_bit(port, l3_bits(routed));
-	}
+	evtchn_bitmap_unroute_except(port, keep, l3_routed);
 }
 
 static void l3_bind_to_cpu(evtchn_port_t port, unsigned int cpu,
@@ -240,7 +213,7 @@ static void l3_bind_to_cpu(evtchn_port_t port, unsigned int cpu,
 	 */
 	if (sync_test_bit(port % L3_W, l3_port_word(&l3_pending, port)) &&
 	    !sync_test_bit(port % L3_W, l3_port_word(&l3_mask, port)))
-		l3_xen_unmask(port);
+		evtchn_xen_unmask(port);
 }
 
 static void l3_remove(evtchn_port_t port, unsigned int cpu)
@@ -327,10 +300,11 @@ static void l3_select_here(evtchn_port_t port, unsigned int cpu)
 {
 	struct vcpu_info *vcpu = evtchn_vcpu_info(cpu);
 
-	if (sync_test_and_set_bit(port / L3_W, l3_bits(l3_state(cpu)->sel2)))
+	if (sync_test_and_set_bit(port / L3_W,
+				  evtchn_bits(l3_state(cpu)->sel2)))
 		return;
 	if (sync_test_and_set_bit(port / (L3_W * L3_W),
-				  l3_bits(&vcpu->evtchn_pending_sel)))
+				  evtchn_bits(&vcpu->evtchn_pending_sel)))
 		return;
 	WRITE_ONCE(vcpu->evtchn_upcall_pending, 1);
 }
@@ -374,12 +348,12 @@ static void l3_unmask(evtchn_port_t port)
 		cpu = smp_processor_id();
 		state = l3_state(cpu);
 		if (state->registered &&
-		    test_bit(port, l3_bits(state->routed))) {
+		    test_bit(port, evtchn_bits(state->routed))) {
 			l3_select_here(port, cpu);
 			return;
 		}
 	}
-	l3_xen_unmask(port);
+	evtchn_xen_unmask(port);
 }
 
 /* ---- The upcall ------------------------------------------------------ */
@@ -388,16 +362,8 @@ static void l3_unmask(evtchn_port_t port)
 static void l3_serve_word(struct l3_cpu_state *state, unsigned int word,
 			  xen_ulong_t keep, struct evtchn_loop_ctrl *ctrl)
 {
-	xen_ulong_t ports = l3_ready(state, word) & keep;
-	unsigned int bit;
-
-	for_each_set_bit(bit, l3_bits(&ports), L3_W) {
-		evtchn_port_t port = word * L3_W + bit;
-
-		/* Whatever happens in the handler, the next scan goes on. */
-		state->next_port = (port + 1) % L3_NR_PORTS;
-		evtchn_handle_port(port, ctrl);
-	}
+	evtchn_bitmap_serve(&state->next_port, L3_NR_PORTS, word,
+			    l3_ready(state, word) & keep, ctrl);
 }
 
 /*
@@ -410,7 +376,7 @@ static void l3_serve_sel2(struct l3_cpu_state *state, unsigned int i,
 {
 	unsigned int bit;
 
-	for_each_set_bit(bit, l3_bits(&sel), L3_W) {
+	for_each_set_bit(bit, evtchn_bits(&sel), L3_W) {
 		unsigned int word = i * L3_W + bit;
 
 		l3_serve_word(state, word, word == cut ? keep : ~(xen_ulong_t)0,
@@ -454,8 +420,8 @@ static bool l3_pass(struct vcpu_info *vcpu, struct l3_cpu_state *state,
 		return false;
 
 	/* From the cursor to the last port. */
-	for (i = find_next_bit(l3_bits(&l1), L3_W, cut_i); i < L3_W;
-	     i = find_next_bit(l3_bits(&l1), L3_W, i + 1)) {
+	for (i = find_next_bit(evtchn_bits(&l1), L3_W, cut_i); i < L3_W;
+	     i = find_next_bit(evtchn_bits(&l1), L3_W, i + 1)) {
 		/* Atomic: Xen may be setting bits of this word right now. */
 		sel = xchg_xen_ulong(&state->sel2[i], 0);
 		if (i == cut_i) {
@@ -467,8 +433,8 @@ static bool l3_pass(struct vcpu_info *vcpu, struct l3_cpu_state *state,
 	}
 
 	/* Then from port 0 up to the cursor. */
-	for (i = find_next_bit(l3_bits(&l1), cut_i + 1, 0); i <= cut_i;
-	     i = find_next_bit(l3_bits(&l1), cut_i + 1, i + 1)) {
+	for (i = find_next_bit(evtchn_bits(&l1), cut_i + 1, 0); i <= cut_i;
+	     i = find_next_bit(evtchn_bits(&l1), cut_i + 1, i + 1)) {
 		sel = i == cut_i ? lower_sel :
 				   xchg_xen_ulong(&state->sel2[i], 0);
 		l3_serve_sel2(state, i, sel, cut, ~upper, ctrl);
@@ -476,15 +442,10 @@ static bool l3_pass(struct vcpu_info *vcpu, struct l3_cpu_state *state,
 	return true;
 }
 
-/* This CPU's timer goes first: it must not wait behind busy ports. */
-static void l3_tick_first(unsigned int cpu, struct l3_cpu_state *state,
-			  struct evtchn_loop_ctrl *ctrl)
+/* l3_ready() for evtchn_bitmap_timer_first(); @arg: the state. */
+static xen_ulong_t l3_timer_ready(const void *arg, unsigned int word)
 {
-	evtchn_port_t tick = evtchn_percpu_virq_port(cpu, VIRQ_TIMER);
-
-	if (tick && tick < L3_NR_PORTS &&
-	    (l3_ready(state, tick / L3_W) & l3_bit(tick)))
-		evtchn_handle_port(tick, ctrl);
+	return l3_ready(arg, word);
 }
 
 static void l3_handle_events(unsigned int cpu, struct evtchn_loop_ctrl *ctrl)
@@ -502,7 +463,8 @@ static void l3_handle_events(unsigned int cpu, struct evtchn_loop_ctrl *ctrl)
 	}
 
 	do {
-		l3_tick_first(cpu, state, ctrl);
+		evtchn_bitmap_timer_first(cpu, L3_NR_PORTS, l3_timer_ready,
+					  state, ctrl);
 	} while (l3_pass(vcpu, state, ctrl));
 }
 
@@ -776,40 +738,21 @@ static int l3_resume(void)
 
 /* ---- VIRQ_DEBUG ------------------------------------------------------ */
 
-/* The CPU @port is routed to, or -1 if none. */
-static int l3_routed_cpu(evtchn_port_t port)
-{
-	unsigned int cpu;
-
-	for_each_possible_cpu(cpu) {
-		xen_ulong_t *routed = l3_state(cpu)->routed;
-
-		if (routed && test_bit(port, l3_bits(routed)))
-			return cpu;
-	}
-	return -1;
-}
-
 static void l3_dump_cpu(unsigned int cpu)
 {
-	struct vcpu_info *vcpu = evtchn_vcpu_info(cpu);
 	struct l3_cpu_state *state = l3_state(cpu);
 	unsigned int i;
 
-	if (!vcpu)
-		return;
-	pr_info("  cpu %u: upcall pending %u mask %u L1 %0*llx next port %u%s\n",
-		cpu, READ_ONCE(vcpu->evtchn_upcall_pending),
-		READ_ONCE(vcpu->evtchn_upcall_mask), L3_WORD_DIGITS,
-		(unsigned long long)READ_ONCE(vcpu->evtchn_pending_sel),
-		state->next_port, state->registered ? "" : " (no L2)");
-	if (!state->registered)
+	if (!evtchn_bitmap_dump_vcpu(cpu, "L1", state->next_port,
+				     state->registered ? "" : " (no L2)") ||
+	    !state->registered)
 		return;
 	for (i = 0; i < L3_W; i++) {
 		xen_ulong_t sel = READ_ONCE(state->sel2[i]);
 
 		if (sel)
-			pr_info("    L2 word %2u: %0*llx\n", i, L3_WORD_DIGITS,
+			pr_info("    L2 word %2u: %0*llx\n", i,
+				EVTCHN_BITMAP_WORD_DIGITS,
 				(unsigned long long)sel);
 	}
 }
@@ -817,13 +760,13 @@ static void l3_dump_cpu(unsigned int cpu)
 /* One pending port: where it goes and whether it is selected there. */
 static void l3_dump_port(evtchn_port_t port)
 {
-	int target = l3_routed_cpu(port);
+	int target = evtchn_bitmap_routed_cpu(port, l3_routed);
 	struct vcpu_info *vcpu = target < 0 ? NULL : evtchn_vcpu_info(target);
 	struct l3_cpu_state *state = target < 0 ? NULL : l3_state(target);
 	bool sel2 = state && state->registered &&
-		    test_bit(port / L3_W, l3_bits(state->sel2));
+		    test_bit(port / L3_W, evtchn_bits(state->sel2));
 	bool sel1 = vcpu && test_bit(port / (L3_W * L3_W),
-				     l3_bits(&vcpu->evtchn_pending_sel));
+				     evtchn_bits(&vcpu->evtchn_pending_sel));
 
 	pr_info("  port %u: cpu %d%s L2 %d L1 %d\n", port, target,
 		sync_test_bit(port % L3_W, l3_port_word(&l3_mask, port)) ?
@@ -841,7 +784,7 @@ static void l3_debug_dump(void)
 	for (word = 0; word < L3_NR_WORDS; word++) {
 		xen_ulong_t pending = READ_ONCE(*l3_word(&l3_pending, word));
 
-		for_each_set_bit(bit, l3_bits(&pending), L3_W) {
+		for_each_set_bit(bit, evtchn_bits(&pending), L3_W) {
 			if (shown++ < L3_DUMP_PORTS)
 				l3_dump_port(word * L3_W + bit);
 			else
@@ -908,7 +851,8 @@ static void l3_check_abi(void)
  * refused only for a vCPU Xen does not have, which boot would have met
  * first; its EVTCHNOP_reset would then close every bound port.
  *
- * Context: process context, domain on 2-level; may sleep.
+ * Context: domain on 2-level, at boot or in a run-time switch with ports
+ * bound (events_internal.h).  Allocates with GFP_KERNEL.
  * Return: 0, or -errno with the domain on the ABI it had: Xen's answer
  * (-ENOSYS from a Xen without the 3-level ABI, -EPERM for a domain that
  * may not use it, -EBUSY on FIFO), -EINVAL if Xen's geometry is not this

@@ -4,14 +4,15 @@
  *
  * events_abi.c holds the list of ABIs, the choice at boot and the fallback
  * on resume.  It needs nothing but the backend contract
- * (events_internal.h), so tools/testing/xen-events/ compiles it unmodified
- * and runs it against its model of Xen.  The run-time switch, which moves
- * bindings, is the core's (events_setup.c).
+ * (events_internal.h) and the way the core calls the ops (events_ops.h),
+ * so tools/testing/xen-events/ can compile it unmodified and run it
+ * against its model of Xen.  The run-time switch, which moves bindings,
+ * is the core's (events_setup.c).
  */
 #ifndef __XEN_EVENTS_ABI_H
 #define __XEN_EVENTS_ABI_H
 
-#include "events_internal.h"
+#include "events_ops.h"
 
 /**
  * struct xevt_abi - one event channel ABI of this kernel

@@ -2,7 +2,8 @@
 /*
  * Xen event channels: declarations private to the ABI-independent core
  * (events_base.c, events_lateeoi.c, events_pirq.c, events_debugfs.c).
- * Backends never include this file; their contract is events_internal.h.
+ * Backends never include this file; their contract is events_internal.h,
+ * and the core calls them through events_ops.h.
  *
  * Design, locking and parameters: Documentation/xen/events.rst.
  */
@@ -18,7 +19,7 @@
 #include <linux/xarray.h>
 
 #include "events_abi.h"
-#include "events_internal.h"
+#include "events_ops.h"
 
 /*
  * Lock order, outermost first:
@@ -206,7 +207,6 @@ extern const struct irq_chip xevt_chip_percpu;
 const char *xevt_kind_name(const struct xevt_irq *xi);
 int xevt_virq_port(unsigned int virq, unsigned int cpu, evtchn_port_t *port);
 int xevt_ipi_port(unsigned int cpu, evtchn_port_t *port);
-
 
 /* Tunables (events_upcall.c), in jiffies. */
 extern unsigned int xevt_loop_timeout;

@@ -34,6 +34,7 @@
 #undef pr_fmt
 #define pr_fmt(fmt) "xen:events: " fmt
 
+#include "events_kernel.h"
 #include "events_internal.h"
 
 /* Event words per event array page, and the most pages Xen takes. */
@@ -166,18 +167,6 @@ static void fifo_word_clear(event_word_t *word, unsigned int bit)
 static bool fifo_word_test(event_word_t *word, unsigned int bit)
 {
 	return sync_test_bit(fifo_word_bit(word, bit), fifo_word_long(word));
-}
-
-/* EVTCHNOP_unmask: Xen clears MASKED and links the event if pending. */
-static void fifo_xen_unmask(evtchn_port_t port)
-{
-	struct evtchn_unmask op = { .port = port };
-	int ret;
-
-	ret = HYPERVISOR_event_channel_op(EVTCHNOP_unmask, &op);
-	if (unlikely(ret))
-		pr_warn_once("EVTCHNOP_unmask of port %u failed: %d\n",
-			     port, ret);
 }
 
 static unsigned int fifo_max_channels(void)
@@ -409,7 +398,7 @@ static void fifo_unmask(evtchn_port_t port)
 	event_word_t *word = fifo_word_checked(port);
 
 	if (word && !fifo_try_unmask(word))
-		fifo_xen_unmask(port);
+		evtchn_xen_unmask(port);
 }
 
 static int fifo_set_priority(evtchn_port_t port, unsigned int priority)
@@ -507,7 +496,7 @@ static void fifo_deliver(evtchn_port_t port, event_word_t *word,
 	if (ctrl)
 		evtchn_handle_port(port, ctrl);
 	else
-		fifo_xen_unmask(port);
+		evtchn_xen_unmask(port);
 }
 
 /*
@@ -847,9 +836,9 @@ static int fifo_take_over(unsigned int cpu)
  * confirms a previous kernel left on FIFO is reset first (see
  * fifo_take_over()).
  *
- * Context: process context, domain on 2-level (at boot, or a run-time
- * switch with ports bound: the event array starts all masked, and Xen
- * carries 2-level pending bits over); may sleep.
+ * Context: domain on 2-level, at boot or in a run-time switch with ports
+ * bound (events_internal.h): the event array starts all masked, and Xen
+ * carries 2-level pending bits over.  Allocates with GFP_KERNEL.
  *
  * Return: 0 with *@ops set, -ENOMEM, or the hypervisor's error for
  * EVTCHNOP_init_control (-ENOSYS on a Xen without FIFO support) or for

@@ -1,60 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Xen event channels: the seam between the ABI-independent core and the
- * per-ABI backends (2-level, FIFO, 3-level).
+ * Xen event channels: the contract between the ABI-independent core and
+ * the per-ABI backends (2-level, FIFO, 3-level).
  *
- * Only files in drivers/xen/events/ include this header.  A backend
- * (events_2l.c, events_fifo.c, events_3l.c) includes nothing else: every
- * kernel facility it uses is pulled in here, and every hypervisor or
- * per-CPU datum it touches is reached through the small accessors below.
- * tools/testing/xen-events/ provides a replacement header with the same
- * include guard, so the backends compile unmodified in userspace against a
- * model of the hypervisor.
+ * What a backend provides (struct evtchn_ops, returned by its probe), and
+ * what the core provides to backends (the services and accessors below).
+ * Only files in drivers/xen/events/ include this header.  The kernel
+ * facilities both sides use come from events_kernel.h, which the host
+ * harness (tools/testing/xen-events/) replaces; this header is compiled
+ * there as it is, so there is no second copy of the contract.  How the
+ * core calls the ops is in events_ops.h, which backends do not include.
  *
  * Design and locking: Documentation/xen/events.rst.
  */
 #ifndef __XEN_EVENTS_INTERNAL_H
 #define __XEN_EVENTS_INTERNAL_H
 
-/* Kernel facilities the backends may use (and the host harness shims). */
-#include <linux/atomic.h>
-#include <linux/bitops.h>
-#include <linux/bug.h>
-#include <linux/cache.h>
-#include <linux/compiler.h>
-#include <linux/cpu.h>
-#include <linux/cpumask.h>
-#include <linux/errno.h>
-#include <linux/gfp.h>
-#include <linux/irqflags.h>
-#include <linux/kernel.h>
-#include <linux/mm.h>
-#include <linux/percpu.h>
-#include <linux/printk.h>
-#include <linux/slab.h>
-#include <linux/smp.h>
-#include <linux/spinlock.h>
-#include <linux/string.h>
-#include <linux/types.h>
+#include "events_kernel.h"
 
-#include <asm/barrier.h>
-#include <asm/sync_bitops.h>
-#include <asm/xen/hypercall.h>
-#include <asm/xen/hypervisor.h>
-#include <asm/xen/page.h>
-
-#include <xen/events.h>
-#include <xen/interface/event_channel.h>
-#include <xen/interface/xen.h>
-#include <xen/page.h>
-#include <xen/xen.h>
-#include <xen/xen-ops.h>
-
-/**
- * struct evtchn_loop_ctrl - state of one pass of the upcall loop
+/*
+ * struct evtchn_loop_ctrl - state of one pass of the upcall loop.
  *
  * Owned by the core and opaque to backends, which only pass it back to
- * evtchn_handle_port().  Defined in events_base.c.
+ * evtchn_handle_port().  Defined in events_upcall.c.
  */
 struct evtchn_loop_ctrl;
 
@@ -64,13 +32,18 @@ struct evtchn_loop_ctrl;
  * @nr_channels:   Ports addressable right now (FIFO grows on demand;
  *                 ports at or above this need @setup first).
  * @setup:         Optional.  Make @port addressable (FIFO: expand the
- *                 event array).  Called before a port is first used,
- *                 possibly with interrupts off (PIRQ startup, resume) and
- *                 from several CPUs at once: must not sleep and must
- *                 serialise itself.  Returns 0 or -errno.
+ *                 event array).  Called before a port is first used in
+ *                 this ABI: when it is bound (process context), in a
+ *                 PIRQ's startup (under its descriptor lock, interrupts
+ *                 off), when VIRQs and IPIs are bound again on resume
+ *                 (stop_machine(), interrupts off) and for every bound
+ *                 port in a run-time switch.  These may run on several
+ *                 CPUs at once, so it must not sleep (GFP_ATOMIC at most)
+ *                 and must serialise itself.  Returns 0 or -errno.
  * @remove:        Optional.  @port, last bound to @cpu, was closed.
  * @bind_to_cpu:   @port is now delivered to @cpu (was @old_cpu; equal
- *                 for a new port).  Called after Xen accepted the move.
+ *                 for a port new to this ABI).  Called after Xen accepted
+ *                 the move.
  * @clear_pending: Clear @port's pending bit.
  * @set_pending:   Set @port's pending bit (no notification).
  * @is_pending:    Test @port's pending bit.
@@ -87,7 +60,8 @@ struct evtchn_loop_ctrl;
  *                 only visit ports that are pending (no scan of idle
  *                 ports) and return once nothing is pending.
  * @resume:        Optional.  Re-register with the hypervisor after the
- *                 domain was resumed in a new domain.  Returns
+ *                 domain was resumed in a new domain.  Called under
+ *                 stop_machine(), interrupts off: must not sleep.  Returns
  *                 EVTCHN_RESUME_KEPT when it finds that the hypervisor
  *                 kept the domain after all (every registration still in
  *                 place): the core then keeps every binding as it is.
@@ -97,7 +71,10 @@ struct evtchn_loop_ctrl;
  *                 the backend then forgets its registrations, and the core
  *                 carries on with the 2-level ABI, which every domain
  *                 starts on.  A backend never falls back by itself.
- * @percpu_init:   Optional.  Per-CPU registration before @cpu comes up.
+ * @percpu_init:   Optional.  Per-CPU registration before @cpu comes up
+ *                 (CPU hotplug, or for each online CPU in a run-time
+ *                 switch; process context, may sleep).  Returns 0 or
+ *                 -errno: the CPU then gets no events.
  * @percpu_deinit: Optional.  @cpu is dead: forget its per-CPU state.  Any
  *                 event still queued for @cpu must be handed over (for
  *                 FIFO: unlinked and, if pending, re-raised with
@@ -106,8 +83,12 @@ struct evtchn_loop_ctrl;
  * @debug_dump:    Optional.  Print the ABI's state (VIRQ_DEBUG handler).
  *
  * Every backend has exactly one static const instance, returned by its
- * probe function.  The core calls the ops only through the wrappers
- * below, which also implement the policy for the optional ones.
+ * probe function.  The core calls the ops not marked optional directly
+ * (evtchn_ops->mask(port)), so a backend must fill in every one of them.
+ * An optional op may be NULL: the core calls @setup, @remove,
+ * @set_priority, @resume, @percpu_init and @percpu_deinit only through
+ * the evtchn_op_*() wrappers of events_ops.h, which say what a NULL
+ * means, and @debug_dump only when it is set.
  */
 struct evtchn_ops {
 	/* Capacity. */
@@ -148,13 +129,21 @@ struct evtchn_ops {
  * with *ops set, or -errno (the hypervisor's answer) leaving the domain on
  * the ABI it had.  The 2-level ABI is always there and cannot fail.
  *
- * A probe runs in process context and may sleep.  The core calls it at
- * boot, and at run time (a switch asked for through xen.evtchn_abi) only
- * while the domain is on 2-level, with ports bound: every port the new
- * ABI makes addressable must start masked, and the probe must not touch
- * any port's 2-level state (Xen carries pending bits over; the core moves
- * the bindings).  A backend that was in use before (and lost on resume)
- * may be probed again and reuses its memory.
+ * The core probes, with the domain on 2-level:
+ *  - at boot (xen_init_IRQ(); on x86 from init_IRQ(), before interrupts
+ *    are first enabled, where GFP_KERNEL allocations do not sleep yet),
+ *    before any port is bound;
+ *  - at run time, to switch from 2-level (xen.evtchn_abi): process
+ *    context, may sleep, ports bound.  Every port the new ABI makes
+ *    addressable must start masked, and the probe must not touch any
+ *    port's 2-level state (Xen carries pending bits over; the core moves
+ *    the bindings);
+ *  - 2-level only, on resume when the new domain refuses the ABI in use:
+ *    under stop_machine(), interrupts off, so evtchn_2l_probe() must not
+ *    sleep.
+ *
+ * A backend that was in use before (and lost on resume) may be probed
+ * again and reuses its memory.
  */
 int evtchn_2l_probe(const struct evtchn_ops **ops);
 int evtchn_fifo_probe(const struct evtchn_ops **ops);
@@ -172,105 +161,87 @@ void evtchn_handle_port(evtchn_port_t port, struct evtchn_loop_ctrl *ctrl);
 
 /*
  * evtchn_percpu_virq_port - the port of per-CPU VIRQ @virq on @cpu, or 0.
- * The 2-level backend services VIRQ_TIMER first on every upcall.
+ * The bitmap ABIs (2-level, 3-level) service VIRQ_TIMER first on every
+ * pass of their upcall (events_bitmap.h).
  */
 evtchn_port_t evtchn_percpu_virq_port(unsigned int cpu, unsigned int virq);
 
-/* ---- Hypervisor data, reached only through these accessors ------------ */
+/* ---- Hypervisor data and operations, for every backend ----------------- */
 
-/* The shared_info page (2-level and 3-level pending/mask bitmaps). */
+/*
+ * The accessors are part of the contract, not of events_kernel.h: they
+ * name the only hypervisor and per-CPU data a backend may touch.  Their
+ * bodies use nothing but kernel names that any replacement of
+ * events_kernel.h provides anyway (the host harness points
+ * HYPERVISOR_shared_info, xen_vcpu and xen_vcpu_id at its model Xen, and
+ * its virt_to_gfn() gives the frame numbers the model takes), so they
+ * compile unchanged there; in events_kernel.h they would have to be
+ * written a second time in the harness.
+ */
+
+/**
+ * evtchn_shared_info() - the shared_info page
+ *
+ * Return: the page with the 2-level pending and mask bitmaps.
+ */
 static inline struct shared_info *evtchn_shared_info(void)
 {
 	return HYPERVISOR_shared_info;
 }
 
-/* The vcpu_info of @cpu (upcall flag, L1 selector). */
+/**
+ * evtchn_vcpu_info() - the vcpu_info of a CPU
+ * @cpu: the Linux CPU.
+ *
+ * Return: @cpu's vcpu_info (upcall flag and mask, selector).
+ */
 static inline struct vcpu_info *evtchn_vcpu_info(unsigned int cpu)
 {
 	return per_cpu(xen_vcpu, cpu);
 }
 
-/* Xen's vCPU number for Linux CPU @cpu. */
+/**
+ * evtchn_xen_vcpu_id() - Xen's vCPU number of a CPU
+ * @cpu: the Linux CPU.
+ *
+ * Return: the number hypercalls take for @cpu's vCPU.
+ */
 static inline unsigned int evtchn_xen_vcpu_id(unsigned int cpu)
 {
 	return xen_vcpu_nr(cpu);
 }
 
-/* Guest frame number of a page given by its kernel virtual address. */
+/**
+ * evtchn_virt_to_gfn() - guest frame number of a page
+ * @addr: kernel virtual address in the page.
+ *
+ * Return: the frame number hypercalls take for that page.
+ */
 static inline u64 evtchn_virt_to_gfn(void *addr)
 {
 	return virt_to_gfn(addr);
 }
 
-/*
- * The core holds the ABI in use in evtchn_ops and calls mandatory ops
- * directly through it.  Optional ops go through these helpers, which are
- * the one place their absence is given a meaning; the __ forms take the
- * ops of an ABI that is not (or not yet) the one in use.
+/**
+ * evtchn_xen_unmask() - have Xen unmask a port (EVTCHNOP_unmask)
+ * @port: the port.
+ *
+ * Xen clears @port's mask bit and, if the port is pending, delivers it as
+ * the ABI in use does (2-level: selector and upcall; FIFO: links the
+ * event; 3-level: selects it in L2 and L1).  For what a backend cannot do
+ * itself.  A failure is reported once per backend, with its pr_fmt.
+ *
+ * Context: any.
  */
-extern const struct evtchn_ops *evtchn_ops;
-
-/* A port needs no preparation unless the ABI says so. */
-static inline int __evtchn_op_setup(const struct evtchn_ops *ops,
-				    evtchn_port_t port)
+static inline void evtchn_xen_unmask(evtchn_port_t port)
 {
-	return ops->setup ? ops->setup(port) : 0;
-}
+	struct evtchn_unmask op = { .port = port };
+	int ret;
 
-static inline int evtchn_op_setup(evtchn_port_t port)
-{
-	return __evtchn_op_setup(evtchn_ops, port);
-}
-
-/* Closing a port needs no ABI work unless the ABI says so. */
-static inline void evtchn_op_remove(evtchn_port_t port, unsigned int cpu)
-{
-	if (evtchn_ops->remove)
-		evtchn_ops->remove(port, cpu);
-}
-
-/*
- * No priorities in this ABI: -EOPNOTSUPP, without asking Xen (whose own
- * answer on 2-level is -ENOSYS; callers only test for failure).
- */
-static inline int __evtchn_op_set_priority(const struct evtchn_ops *ops,
-					   evtchn_port_t port,
-					   unsigned int priority)
-{
-	return ops->set_priority ? ops->set_priority(port, priority) :
-	       -EOPNOTSUPP;
-}
-
-static inline int evtchn_op_set_priority(evtchn_port_t port,
-					 unsigned int priority)
-{
-	return __evtchn_op_set_priority(evtchn_ops, port, priority);
-}
-
-/* Per-CPU hooks are no-ops when absent. */
-static inline int __evtchn_op_percpu(const struct evtchn_ops *ops,
-				     unsigned int cpu, bool up)
-{
-	int (*fn)(unsigned int cpu);
-
-	fn = up ? ops->percpu_init : ops->percpu_deinit;
-	return fn ? fn(cpu) : 0;
-}
-
-static inline int evtchn_op_percpu(unsigned int cpu, bool up)
-{
-	return __evtchn_op_percpu(evtchn_ops, cpu, up);
-}
-
-/* No resume op: nothing to register again. */
-static inline int __evtchn_op_resume(const struct evtchn_ops *ops)
-{
-	return ops->resume ? ops->resume() : EVTCHN_RESUMED;
-}
-
-static inline int evtchn_op_resume(void)
-{
-	return __evtchn_op_resume(evtchn_ops);
+	ret = HYPERVISOR_event_channel_op(EVTCHNOP_unmask, &op);
+	if (unlikely(ret))
+		pr_warn_once("EVTCHNOP_unmask of port %u failed: %d\n",
+			     port, ret);
 }
 
 #endif /* __XEN_EVENTS_INTERNAL_H */

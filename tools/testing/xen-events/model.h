@@ -15,7 +15,7 @@
 #ifndef XEN_EVENTS_MODEL_H
 #define XEN_EVENTS_MODEL_H
 
-#include "events_internal.h"
+#include "events_kernel.h"
 
 #define MX_MAX_VCPUS		NR_CPUS
 #define MX_2L_PORTS		EVTCHN_2L_NR_CHANNELS

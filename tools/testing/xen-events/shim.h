@@ -6,10 +6,14 @@
 #ifndef XEN_EVENTS_SHIM_H
 #define XEN_EVENTS_SHIM_H
 
-#include "events_internal.h"
+#include "events_kernel.h"
+/* The contract and the core's side of it, as the kernel has them. */
+#include "../../../drivers/xen/events/events_ops.h"
 
-/* printk/WARN accounting.  A "warning" is a WARN*() hit or a message at
- * KERN_WARNING or more severe. */
+/*
+ * printk/WARN accounting.  A "warning" is a WARN*() hit or a message at
+ * KERN_WARNING or more severe.
+ */
 unsigned int shim_nr_warnings(void);
 unsigned int shim_nr_messages(int level);
 unsigned int shim_nr_warn_hits(void);
