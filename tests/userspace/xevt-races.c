@@ -413,7 +413,7 @@ static int t_close_after_unmap(char *why, size_t len)
 int main(int argc, char **argv)
 {
 	xv_start("xevt-races", argc, argv);
-	is_2l = !strcmp(xv_arg("abi", ""), "2l");
+	is_2l = !strcmp(xv_arg("abi", ""), "2level");
 	xv_run("fix88ca2521_concurrent_map_row_alloc", 120, t_row_race);
 	xv_run("xsa331_close_vs_handle", 60, t_close_vs_handle);
 	xv_run("fix9e77d96b_stale_cpu_bit_after_close", 60, t_stale_cpu_bit);
