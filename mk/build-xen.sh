@@ -20,30 +20,21 @@ obj=$src/obj
 out=$src/xen-4.17-3l.elf
 jobs=${JOBS:-$(nproc)}
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=mk/step.sh
-. "$here/step.sh"
+# shellcheck source=mk/lib.sh
+. "$here/lib.sh"
 log=$build/logs/xen-build.log
 
 [ -f "$pristine/.unpacked" ] || { echo "xen: no source in $pristine (mk/xen-deps.sh)" >&2; exit 1; }
 
-# Compose pristine + series in a staging copy (hard links: patch(1)
-# replaces files, so the pristine copy is never written through).
-rm -rf "$stage"
-cp -al "$pristine" "$stage"
-rm -f "$stage/.unpacked"
-shopt -s nullglob
-n=0
-for p in "$repo"/xen/patches/*.patch; do
-	if ! patch -d "$stage" -p1 -s -N --no-backup-if-mismatch -r - <"$p" >&2; then
-		echo "xen: patch does not apply: xen/patches/$(basename "$p")" >&2
-		rm -rf "$stage"
-		exit 1
-	fi
-	n=$((n + 1))
-done
-mkdir -p "$tree" "$obj"
-rsync -rlpc --delete "$stage/" "$tree/"
-rm -rf "$stage"
+# Compose pristine + series in a staging copy (mk/lib.sh).
+tree_stage "$pristine" "$stage"
+if ! tree_patch "$stage" xen "$repo" xen/patches; then
+	rm -rf "$stage"
+	exit 1
+fi
+n=$tree_patches
+mkdir -p "$obj"
+tree_sync "$stage" "$tree"
 
 ver="$(cat "$tree/.version")+xevt3l"
 # Debian's build: no dpkg-buildflags in the hypervisor, its own version

@@ -9,8 +9,9 @@ set -euo pipefail
 build=${1:?usage: deb-src.sh BUILD_DIR}
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
-# shellcheck source=mk/step.sh
-. "$(dirname "$0")/step.sh"
+# shellcheck source=mk/lib.sh
+. "$(dirname "$0")/lib.sh"
+apt_log=$build/logs/apt.log
 
 srclist=/etc/apt/sources.list.d/xevt-src.sources
 [ -f "$srclist" ] && exit 0
@@ -29,5 +30,4 @@ Suites: bookworm-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
-step -a -l "$build/logs/apt.log" "apt-get update: refreshing the package lists" "~30 s" \
-	apt-get update
+apt_update

@@ -56,16 +56,16 @@ for run in $runs; do
 		args="xen.fifo_events=1 xevt.expect_abi=fifo xevt.density=n=1030,c=128,r=3,e=256 xevt.density_expect=enospc xevt.density_ports=130900-131071" ;;
 	3l-guests)
 		xen=$xen_patched mem=$(mem_for "$nguests")
-		args="xen.fifo_events=0 xevt.expect_abi=3l xevt.density=n=$nguests,c=4,r=3,e=500 xevt.density_view=1" ;;
+		args="xen.fifo_events=0 xevt.expect_abi=3level xevt.density=n=$nguests,c=4,r=3,e=500 xevt.density_view=1" ;;
 	3l-ports)
 		# 2,100 x 128 ask for more than 3-level's 262,143; dom0 needs
 		# about 3.8 KiB per channel, so 3 GiB.
 		xen=$xen_patched mem=$(($(mem_for 2100) + 1536))
 		xargs_="$xargs_ dom0_mem=3072M,max:3072M"
-		args="xen.fifo_events=0 xevt.expect_abi=3l xevt.density=n=2100,c=128,r=3,e=512,t=300 xevt.density_expect=enospc xevt.density_ports=261900-262143" ;;
+		args="xen.fifo_events=0 xevt.expect_abi=3level xevt.density=n=2100,c=128,r=3,e=512,t=300 xevt.density_expect=enospc xevt.density_ports=261900-262143" ;;
 	2l)
 		xen=$xen_stock mem=$(mem_for 1100)
-		args="xen.fifo_events=0 xevt.expect_abi=2l xevt.density=n=1100,c=4,r=3,e=100 xevt.density_expect=enospc xevt.density_view=1 xevt.density_headroom=warn" ;;
+		args="xen.fifo_events=0 xevt.expect_abi=2level xevt.density=n=1100,c=4,r=3,e=100 xevt.density_expect=enospc xevt.density_view=1 xevt.density_headroom=warn" ;;
 	*) echo "density: unknown run $run" >&2; exit 2 ;;
 	esac
 	log=$out/logs/$run.log

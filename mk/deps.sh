@@ -8,8 +8,8 @@ set -euo pipefail
 build=${1:?usage: deps.sh BUILD_DIR}
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
-# shellcheck source=mk/step.sh
-. "$(dirname "$0")/step.sh"
+# shellcheck source=mk/lib.sh
+. "$(dirname "$0")/lib.sh"
 apt_log=$build/logs/apt.log
 
 # What is installed, and why: "reason|packages".
@@ -22,35 +22,9 @@ groups=(
 	"for the plots of make bench and make density|gnuplot-nox"
 )
 
-missing_of() {	# missing_of PKG...: those not installed
-	local p st
-	for p in "$@"; do
-		st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-		[ "$st" = "install ok installed" ] || echo "$p"
-	done
-}
-
-apt_updated=
-apt_update() {
-	[ -n "$apt_updated" ] && return 0
-	step -a -l "$apt_log" "apt-get update: refreshing the package lists" "~30 s" \
-		apt-get update
-	apt_updated=1
-}
-
-apt_install() {
-	DEBIAN_FRONTEND=noninteractive apt-get install -y \
-		--no-install-recommends "$@"
-}
-
 for g in "${groups[@]}"; do
-	why=${g%%|*}
 	# shellcheck disable=SC2086 # a list of package names
-	mapfile -t missing < <(missing_of ${g#*|})
-	[ ${#missing[@]} -gt 0 ] || continue
-	apt_update
-	step -a -l "$apt_log" "installing ${missing[*]}: $why" \
-		"~1 min per 100 MB to download" apt_install "${missing[@]}"
+	apt_install_missing "${g%%|*}" "~1 min per 100 MB to download" ${g#*|}
 done
 
 # Xen 4.17: Debian's hypervisor package, downloaded and extracted, never

@@ -21,8 +21,8 @@ overlay_dirs=(arch drivers include Documentation tools kernel lib)
 # out (e.g. "drivers/xen/events/ include/xen/events.h" gives a tree with
 # upstream's event channel code, the benchmark baseline).
 exclude=${OVERLAY_EXCLUDE:-}
-# shellcheck source=mk/step.sh
-. "$(dirname "$0")/step.sh"
+# shellcheck source=mk/lib.sh
+. "$(dirname "$0")/lib.sh"
 mkdir -p "$build"
 logs=$(cd "$build" && pwd)/logs
 
@@ -41,21 +41,9 @@ if [ ! -f "$base/.unpacked" ]; then
 fi
 
 compose() {
-	rm -rf "$stage"
-	cp -al "$base" "$stage"
-	rm -f "$stage/.unpacked"
-
-	shopt -s nullglob
-	local p d f x
-	for p in "$repo"/patches/*.patch; do
-		# patch(1) writes a new file and renames it over the old one, so
-		# the hard link to the pristine base is broken, never written
-		# through.
-		if ! patch -d "$stage" -p1 -s -N --no-backup-if-mismatch -r - <"$p"; then
-			echo "tree: patch does not apply: patches/$(basename "$p")"
-			exit 1
-		fi
-	done
+	local d f x
+	tree_stage "$base" "$stage"
+	tree_patch "$stage" tree "$repo" patches || exit 1
 
 	for d in "${overlay_dirs[@]}"; do
 		[ -d "$repo/$d" ] || continue
@@ -69,10 +57,7 @@ compose() {
 		done
 	done
 
-	mkdir -p "$tree"
-	# -c: compare by content; no -t: an unchanged file keeps its mtime.
-	rsync -rlpc --delete --exclude="/obj-*/" "$stage/" "$tree/"
-	rm -rf "$stage"
+	tree_sync "$stage" "$tree" --exclude="/obj-*/"
 }
 tname=$(basename "$tree")
 step -l "$logs/$tname-prepare.log" \

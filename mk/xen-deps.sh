@@ -10,38 +10,16 @@ set -euo pipefail
 build=${1:?usage: xen-deps.sh BUILD_DIR}
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
-# shellcheck source=mk/step.sh
-. "$(dirname "$0")/step.sh"
+# shellcheck source=mk/lib.sh
+. "$(dirname "$0")/lib.sh"
 apt_log=$build/logs/apt.log
 
 # The hypervisor alone: compiler and binutils, make, Kconfig's flex and
 # bison, python3 for the generated headers; dpkg-dev unpacks the source.
 pkgs=(build-essential python3 flex bison ccache dpkg-dev xz-utils lsb-release)
 
-missing=()
-for p in "${pkgs[@]}"; do
-	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[ "$st" = "install ok installed" ] || missing+=("$p")
-done
-
-apt_updated=
-apt_update() {
-	[ -n "$apt_updated" ] && return 0
-	step -a -l "$apt_log" "apt-get update: refreshing the package lists" "~30 s" \
-		apt-get update
-	apt_updated=1
-}
-
-apt_install() {
-	DEBIAN_FRONTEND=noninteractive apt-get install -y \
-		--no-install-recommends "$@"
-}
-
-if [ ${#missing[@]} -gt 0 ]; then
-	apt_update
-	step -a -l "$apt_log" "installing ${missing[*]}: to build the hypervisor and unpack its source" \
-		"~1 min" apt_install "${missing[@]}"
-fi
+apt_install_missing "to build the hypervisor and unpack its source" "~1 min" \
+	"${pkgs[@]}"
 
 # deb-src entries for the same suites (mk/deb-src.sh, shared with
 # mk/insn-plugin.sh).

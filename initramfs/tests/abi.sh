@@ -1,11 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# The ABI the kernel chose matches xevt.expect_abi=fifo|2l|3l, it says so
-# with its capacity in dmesg, the per-CPU event channels of every online
+# The ABI the kernel chose is xevt.expect_abi=KEY, KEY as the kernel spells
+# it (fifo, 3level, 2level): dmesg's one "xen:events: Using <Name> ABI
+# (xen.evtchn_abi=KEY)" line and /sys/module/xen/parameters/evtchn_abi say
+# so, dmesg gives its capacity, the per-CPU event channels of every online
 # CPU are bound on xen-percpu, and /sys/kernel/debug/xen/events shows them.
+# Where a name for people is wanted (the debugfs headers), it is the <Name>
+# of that line (abi_name in lib.sh): no table of names here.
 #
-#   xevt.expect_refused=LABEL:ERR   the default order tried LABEL (as the
-#                                   backend names itself, e.g. 3-level)
+#   xevt.expect_refused=KEY:ERR     the default order tried the ABI KEY
 #                                   first and Xen refused it with ERR
 #   xevt.expect_forced=KEY:ERR      xen.evtchn_abi=KEY was refused with ERR
 #
@@ -14,23 +17,27 @@
 . /tests/lib.sh
 
 expect=$(xevt_arg expect_abi)
+label=$(abi_name)
+# What each ABI can hold (expected values, not names).
 case $expect in
-fifo) label=FIFO-based capacity=131072 ;;
-2l) label=2-level capacity=4096 ;;
-3l) label=3-level capacity=262144 ;;
-*) label='' capacity='' ;;
+fifo) capacity=131072 ;;
+3level) capacity=262144 ;;
+2level) capacity=4096 ;;
+*) capacity='' ;;
 esac
 
 abi_line() {
-	local want
-	[ -n "$label" ] || { echo "xevt.expect_abi='$expect' is not fifo, 2l or 3l"; return 1; }
-	want="xen:events: Using $label ABI"
-	if ! dmesg | grep -qF "$want"; then
-		echo "dmesg lacks '$want'; has: $(dmesg | grep -F 'xen:events: Using' | head -n 1)"
-		return 1
-	fi
-	n=$(dmesg | grep -cF 'xen:events: Using ')
-	[ "$n" -eq 1 ] || { echo "$n ABI lines in dmesg, want 1"; return 1; }
+	local n key sys line
+	[ -n "$capacity" ] || { echo "xevt.expect_abi='$expect' is not fifo, 3level or 2level"; return 1; }
+	line=$(dmesg | grep -F 'xen:events: Using ')
+	n=$(echo "$line" | grep -c .)
+	[ "$n" -eq 1 ] || { echo "$n ABI lines in dmesg, want 1: $(echo "$line" | tr '\n' ';')"; return 1; }
+	key=$(echo "$line" | sed -n 's/.*xen:events: Using .* ABI (xen\.evtchn_abi=\([^)]*\))$/\1/p')
+	[ "$key" = "$expect" ] ||
+		{ echo "dmesg has '${line#*xen:events: }', want xen.evtchn_abi=$expect"; return 1; }
+	sys=$(cat /sys/module/xen/parameters/evtchn_abi 2>/dev/null)
+	[ "$sys" = "$expect" ] ||
+		{ echo "/sys/module/xen/parameters/evtchn_abi reads '$sys', want $expect"; return 1; }
 }
 
 percpu_irqs() {
@@ -63,11 +70,19 @@ timer_ticks() {
 	[ "$b" -gt "$a" ] || { echo "timer0 count did not move in 5 s: $a -> $b"; return 1; }
 }
 
-# xevt.expect_refused=NAME:ERR: the kernel tried ABI NAME first and says,
-# in one line, that the hypervisor refused it with ERR (a fallback).
+# xevt.expect_refused=KEY:ERR: the kernel tried the ABI KEY first and says,
+# in one line, that the hypervisor refused it with ERR (a fallback).  That
+# line ("<Name> ABI refused (ERR), trying the next one") gives the name for
+# people only, not the key, so what is checked is one such line, naming
+# another ABI than the one in use, and a KEY other than xevt.expect_abi.
 refused_line() {
-	local want="xen:events: ${refused%%:*} ABI refused (${refused#*:}), trying the next one"
-	dmesg | grep -qF "$want" || { echo "dmesg lacks '$want'"; return 1; }
+	local err="${refused#*:}" names
+	names=$(dmesg | sed -n "s/.*xen:events: \(.*\) ABI refused ($err), trying the next one\$/\1/p")
+	[ -n "$names" ] ||
+		{ echo "dmesg lacks 'xen:events: <Name> ABI refused ($err), trying the next one'"; return 1; }
+	[ "$(echo "$names" | grep -c .)" -eq 1 ] || { echo "ABIs refused with $err: $(echo "$names" | tr '\n' ';')"; return 1; }
+	[ "$names" != "$label" ] || { echo "the ABI in use, $label, is also the one refused"; return 1; }
+	[ "${refused%%:*}" != "$expect" ] || { echo "xevt.expect_refused names the ABI expected in use, $expect"; return 1; }
 }
 
 # The one capacity line: "Event channel capacity: M ports (N usable now)".  M is the ABI's fixed maximum; N is all of it for 2-level
@@ -83,7 +98,8 @@ capacity_line() {
 		echo "capacity line not understood: $lines"
 		return 1
 	fi
-	[ "$m" -eq "$capacity" ] || { echo "capacity $m ports, want $capacity for $label: $lines"; return 1; }
+	[ -n "$capacity" ] || { echo "no capacity known for xevt.expect_abi='$expect'"; return 1; }
+	[ "$m" -eq "$capacity" ] || { echo "capacity $m ports, want $capacity for $expect: $lines"; return 1; }
 	case $expect in
 	fifo)
 		if [ "$u" -lt 1024 ] || [ "$u" -gt "$m" ] || [ $((u % 1024)) -ne 0 ]; then
@@ -96,11 +112,13 @@ capacity_line() {
 }
 
 # xevt.expect_forced=KEY:ERR: the one line saying xen.evtchn_abi=KEY was
-# refused with ERR and the default order is used instead.
+# refused with ERR and the default order is used instead ("xen:events:
+# <Name> ABI (xen.evtchn_abi=KEY) refused (ERR), using the default order").
 forced_line() {
 	local want
-	want="xen:events: $(key_label "${forced%%:*}") ABI (xen.evtchn_abi=${forced%%:*}) refused (${forced#*:}), using the default order"
-	dmesg | grep -qF "$want" || { echo "dmesg lacks '$want'"; return 1; }
+	want=" ABI (xen.evtchn_abi=${forced%%:*}) refused (${forced#*:}), using the default order"
+	dmesg | grep -F "$want" | grep -q 'xen:events: [^ ]' ||
+		{ echo "dmesg lacks 'xen:events: <Name>$want'"; return 1; }
 }
 
 # As many "ABI ... refused" lines as the boot table expects: none, or one
@@ -114,15 +132,6 @@ refusals() {
 		echo "$n ABI refusals in dmesg, want $want: $(dmesg | grep -E 'xen:events: .* ABI .*refused' | tr '\n' ';')"
 		return 1
 	}
-}
-
-key_label() {
-	case $1 in
-	fifo) echo FIFO-based ;;
-	3level) echo 3-level ;;
-	2level) echo 2-level ;;
-	*) echo "?$1" ;;
-	esac
 }
 
 # /proc/interrupts: "IRQ count" (count summed over the CPUs) of the
@@ -171,7 +180,7 @@ debugfs_rows() {
 # core counts before it hands the event to the IRQ layer, so between two
 # reads of /proc/interrupts (a, b) the row shows a <= events <= b + 1.
 debugfs_counts() {
-	local irq a b d r1= r2 n=0
+	local irq a b d r1="" r2 n=0
 	irq=$(irq_of timer0 | cut -d' ' -f1)
 	[ -n "$irq" ] || { echo "no timer0 in /proc/interrupts"; return 1; }
 	# A first reading, then one a second later until the count moved
@@ -232,7 +241,7 @@ debugfs_by_domain() {
 
 refused=$(xevt_arg expect_refused)
 forced=$(xevt_arg expect_forced)
-check "abi_$expect: dmesg names the $expect ABI" abi_line
+check "abi_$expect: dmesg and sysfs name the $expect ABI" abi_line
 check "abi_$expect: dmesg capacity line: $capacity ports" capacity_line
 [ -z "$refused" ] || check "abi_$expect: ${refused%%:*} refused with ${refused#*:}, fallback" refused_line
 what="${forced:+forced $forced}${forced:+${refused:+, }}${refused:+$refused}"

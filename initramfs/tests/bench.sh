@@ -41,7 +41,7 @@ if [ ! -w "$f" ]; then
 	verdict_fail bench "no $f (CONFIG_XEN_EVTCHN_BENCH?)"
 	exit 0
 fi
-say "bench abi $(dmesg | sed -n 's/.*xen:events: Using \(.*\) ABI.*/\1/p' | head -n 1 | tr ' ' _)"
+say "bench abi $(abi_name | tr ' ' _)"
 
 # xevt.bench_mode=insn (make bench-insn): only the marker-bracketed
 # workload that tools/insn-count counts; nothing else, so the boot is short.

@@ -3,7 +3,8 @@
 # Userspace event-channel tests: the static programs /bin/xevt-* (sources
 # in tests/userspace/) drive loopback event channels of dom0 through
 # /dev/xen/evtchn and print their own verdicts.
-#   xevt.expect_abi=fifo|2l|3l  the limits the programs expect
+#   xevt.expect_abi=fifo|3level|2level  the limits the programs expect
+#                               (default: the ABI in use, lib.sh abi_key)
 #   xevt.evtchn=api,races,...   run only these programs, in this order
 #   xevt.evtchn_<prog>=a,b      extra arguments for one program
 # Every program watches its own tests (a budget per test, the kernel log
@@ -14,6 +15,7 @@
 . /tests/lib.sh
 
 abi=$(xevt_arg expect_abi)
+[ -n "$abi" ] || abi=$(abi_key)
 progs=$(xevt_arg evtchn | tr , ' ')
 [ -n "$progs" ] || progs="api races pingpong flood affinity hotplug many"
 

@@ -16,11 +16,28 @@ xevt_arg() {
 # check NAME CMD...: run CMD, print the verdict for NAME; CMD prints the
 # reason for a failure on stdout.
 check() {
-	local name=$1 out
+	local name="$1" out
 	shift
 	if out=$("$@" 2>&1); then
 		verdict_ok "$name"
 	else
 		verdict_fail "$name" "$(echo "$out" | tail -n 1)"
 	fi
+}
+
+# The event channel ABI in use, as the kernel spells it: the key
+# (fifo, 3level, 2level) that /sys/module/xen/parameters/evtchn_abi reads
+# back, else the one in the boot's "xen:events: Using <Name> ABI
+# (xen.evtchn_abi=<key>)" line.
+abi_key() {
+	local k
+	k=$(cat /sys/module/xen/parameters/evtchn_abi 2>/dev/null)
+	[ -n "$k" ] || k=$(dmesg | sed -n 's/.*xen:events: Using .* ABI (xen\.evtchn_abi=\([^)]*\))$/\1/p' | tail -n 1)
+	echo "$k"
+}
+
+# Its name for people (FIFO-based, 3-level, 2-level), from the same line:
+# the ABI chosen at boot (a run-time switch logs no new "Using" line).
+abi_name() {
+	dmesg | sed -n 's/.*xen:events: Using \(.*\) ABI (xen\.evtchn_abi=[^)]*)$/\1/p' | tail -n 1
 }

@@ -4,7 +4,8 @@
 # /bin/xen3l_query (tests/userspace/xen3l_query.c) through privcmd; it
 # prints its own verdicts and never switches dom0 to 3-level.
 #   xevt.xen3l=stock|patched    the hypervisor booted (default patched)
-#   xevt.expect_abi=fifo|2l     the ABI dom0 runs on
+#   xevt.expect_abi=fifo|2level the ABI dom0 runs on (default: the one in
+#                               use, lib.sh abi_key)
 . /tests/lib.sh
 
 bin=/bin/xen3l_query
@@ -13,7 +14,9 @@ if [ ! -x "$bin" ]; then
 	exit 0
 fi
 xen=$(xevt_arg xen3l)
-timeout -s KILL 120 "$bin" "xen=${xen:-patched}" "abi=$(xevt_arg expect_abi)"
+abi=$(xevt_arg expect_abi)
+[ -n "$abi" ] || abi=$(abi_key)
+timeout -s KILL 120 "$bin" "xen=${xen:-patched}" "abi=$abi"
 rc=$?
 report "$bin: exit status $rc"
 case $rc in

@@ -6,7 +6,7 @@
  * switching the running dom0: every REGISTER_* call made here is one the
  * specification says must fail and change nothing.
  *
- *   xen3l_query xen=stock|patched abi=fifo|2l
+ *   xen3l_query xen=stock|patched abi=fifo|2level
  *
  * xen=stock: EVTCHNOP_3level is unknown to Xen 4.17 -> -ENOSYS.
  * xen=patched: QUERY values, error codes of bad requests, and after them
@@ -325,7 +325,7 @@ static void test_expand_array(const char *abi)
 	uint64_t gfn = NO_SUCH_FRAME(50);
 	long rc;
 
-	if (strcmp(abi, "2l") != 0)
+	if (strcmp(abi, "2level") != 0)
 		return;
 	rc = evtchn_op(EVTCHNOP_expand_array, &gfn);
 	verdict("expand_array_on_2l_eopnotsupp", rc == -EOPNOTSUPP,

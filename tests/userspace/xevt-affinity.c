@@ -26,16 +26,6 @@
 
 static int moves = 400;
 
-static int irq_of(const char *action, char *why, size_t len)
-{
-	int irq = xv_irq_by_action(action);
-
-	if (irq < 0)
-		xv_why(why, len, "no single IRQ named %s in /proc/interrupts: %s",
-		       action, strerror(-irq));
-	return irq;
-}
-
 static int t_affinity_traffic(char *why, size_t len)
 {
 	struct xv_pp pp = { .cpu_a = -1, .cpu_b = -1, .wait_ms = 5000 };
@@ -49,8 +39,8 @@ static int t_affinity_traffic(char *why, size_t len)
 		return xv_why(why, len, "open /dev/xen/evtchn failed");
 	if (xv_pair_bind(&pp.pair, fda, fdb, why, len))
 		return -1;
-	irq[0] = irq_of("evtchn:xevt-af-a", why, len);
-	irq[1] = irq_of("evtchn:xevt-af-b", why, len);
+	irq[0] = xv_irq_of("evtchn:xevt-af-a", why, len);
+	irq[1] = xv_irq_of("evtchn:xevt-af-b", why, len);
 	if (irq[0] < 0 || irq[1] < 0)
 		return -1;
 	for (int k = 0; k < 2; k++)
@@ -210,7 +200,7 @@ static int t_eoi_pending(char *why, size_t len)
 		return xv_why(why, len, "open /dev/xen/evtchn failed");
 	if (xv_pair_bind(&f.p, fda, fdb, why, len))
 		return -1;
-	irq = irq_of("evtchn:xevt-eo-r", why, len);
+	irq = xv_irq_of("evtchn:xevt-eo-r", why, len);
 	if (irq < 0)
 		return -1;
 	if (xv_irq_cpu_counts(irq, c0, XV_MAX_CPUS) < 2)

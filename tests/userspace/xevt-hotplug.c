@@ -22,16 +22,6 @@
 
 static int cycles = 10;
 
-static int irq_of(const char *action, char *why, size_t len)
-{
-	int irq = xv_irq_by_action(action);
-
-	if (irq < 0)
-		xv_why(why, len, "no single IRQ named %s in /proc/interrupts: %s",
-		       action, strerror(-irq));
-	return irq;
-}
-
 static int set_cpu1(int online, char *why, size_t len)
 {
 	int rc = xv_cpu_set_online(1, online);
@@ -72,8 +62,8 @@ static int t_hotplug_traffic(char *why, size_t len)
 		return xv_why(why, len, "open /dev/xen/evtchn failed");
 	if (xv_pair_bind(&pp.pair, fda, fdb, why, len))
 		return -1;
-	irq[0] = irq_of("evtchn:xevt-hp-a", why, len);
-	irq[1] = irq_of("evtchn:xevt-hp-b", why, len);
+	irq[0] = xv_irq_of("evtchn:xevt-hp-a", why, len);
+	irq[1] = xv_irq_of("evtchn:xevt-hp-b", why, len);
 	if (irq[0] < 0 || irq[1] < 0)
 		return -1;
 	rc = xv_pp_start(&pp);
@@ -141,7 +131,7 @@ static int t_hotplug_traffic(char *why, size_t len)
 static int timer1_ticks(char *why, size_t len)
 {
 	unsigned long c0[XV_MAX_CPUS], c1[XV_MAX_CPUS];
-	int irq = irq_of("timer1", why, len);
+	int irq = xv_irq_of("timer1", why, len);
 
 	if (irq < 0)
 		return -1;
@@ -173,7 +163,7 @@ static int t_stale_after_offline(char *why, size_t len)
 		return xv_why(why, len, "open /dev/xen/evtchn failed");
 	if (xv_pair_bind(&p, fda, fdb, why, len))
 		return -1;
-	irq = irq_of("evtchn:xevt-hq-b", why, len);
+	irq = xv_irq_of("evtchn:xevt-hq-b", why, len);
 	if (irq < 0)
 		return -1;
 	for (int c = 0; c < 3; c++) {

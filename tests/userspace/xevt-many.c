@@ -5,10 +5,10 @@
  * abi=fifo (default 20,000 pairs): all of them bind (the FIFO ABI numbers
  * ports below 131,072), every port delivers exactly one event per
  * notification, all unbind.
- * abi=3l (default 70,000 pairs): the same, with ports below 262,144; when
+ * abi=3level (default 70,000 pairs): the same, with ports below 262,144; when
  * the pairs need more ports than FIFO has, the highest port bound must be
  * at least 131,072, so that the test shows channels FIFO cannot give.
- * abi=2l: the 2-level ABI ends at port 4095: binding stops with ENOSPC
+ * abi=2level: the 2-level ABI ends at port 4095: binding stops with ENOSPC
  * from Xen (failure-history-and-limits.md 1.3 #18: exhaustion gives the
  * exact errno, never a crash), every port bound up to then still delivers
  * exactly once, and the ports come back after the unbind.
@@ -305,8 +305,8 @@ int main(int argc, char **argv)
 	char name[3][64];
 
 	xv_start("xevt-many", argc, argv);
-	is_2l = !strcmp(xv_arg("abi", ""), "2l");
-	is_3l = !strcmp(xv_arg("abi", ""), "3l");
+	is_2l = !strcmp(xv_arg("abi", ""), "2level");
+	is_3l = !strcmp(xv_arg("abi", ""), "3level");
 	want = xv_arg_long("pairs", is_3l ? 70000 : 20000);
 	if (is_2l) {
 		snprintf(name[0], 64, "exhaustion_2l_enospc_at_port_4095");

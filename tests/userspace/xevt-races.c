@@ -206,16 +206,6 @@ static int t_close_vs_handle(char *why, size_t len)
 
 /* ---- #8: stale per-CPU routing bit of a reused port (9e77d96b) ------- */
 
-static int irq_of(const char *action, char *why, size_t len)
-{
-	int irq = xv_irq_by_action(action);
-
-	if (irq < 0)
-		xv_why(why, len, "no single IRQ named %s in /proc/interrupts: %s",
-		       action, strerror(-irq));
-	return irq;
-}
-
 /*
  * b is routed to one CPU and used there, then closed; the port number
  * comes back at once (Xen hands out the lowest free port) for a new
@@ -256,7 +246,7 @@ static int t_stale_cpu_bit(char *why, size_t len)
 		unsigned int ev[8];
 		char what[64];
 
-		irq = irq_of("evtchn:xevt-st-b", why, len);
+		irq = xv_irq_of("evtchn:xevt-st-b", why, len);
 		if (irq < 0)
 			return -1;
 		rc = xv_irq_set_affinity(irq, old_cpu);
@@ -283,7 +273,7 @@ static int t_stale_cpu_bit(char *why, size_t len)
 			return xv_why(why, len, "cycle %d: %d initial events on the rebound port (first %u)",
 				      cycles, rc, rc > 0 ? ev[0] : 0);
 		xv_unmask1(fdb, p.b);
-		irq = irq_of("evtchn:xevt-st-b", why, len);
+		irq = xv_irq_of("evtchn:xevt-st-b", why, len);
 		if (irq < 0)
 			return -1;
 		start = xv_irq_effective_cpu(irq);
@@ -423,7 +413,7 @@ static int t_close_after_unmap(char *why, size_t len)
 int main(int argc, char **argv)
 {
 	xv_start("xevt-races", argc, argv);
-	is_2l = !strcmp(xv_arg("abi", ""), "2l");
+	is_2l = !strcmp(xv_arg("abi", ""), "2level");
 	xv_run("fix88ca2521_concurrent_map_row_alloc", 120, t_row_race);
 	xv_run("xsa331_close_vs_handle", 60, t_close_vs_handle);
 	xv_run("fix9e77d96b_stale_cpu_bit_after_close", 60, t_stale_cpu_bit);

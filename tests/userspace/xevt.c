@@ -648,6 +648,16 @@ int xv_irq_by_action(const char *action)
 	return n == 1 ? irq : n ? -EEXIST : -ENOENT;
 }
 
+int xv_irq_of(const char *action, char *why, size_t len)
+{
+	int irq = xv_irq_by_action(action);
+
+	if (irq < 0)
+		xv_why(why, len, "no single IRQ named %s in /proc/interrupts: %s",
+		       action, strerror(-irq));
+	return irq;
+}
+
 int xv_irq_cpu_counts(int irq, unsigned long *count, int max)
 {
 	char path[64], buf[512], *s;

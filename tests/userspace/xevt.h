@@ -165,6 +165,11 @@ int xv_bulk_unbind(struct xv_bulk *bk, char *why, size_t len);
 int xv_irqs_by_action(const char *action, int *irqs, int max);
 /* The one IRQ named @action, -ENOENT or -EEXIST (more than one). */
 int xv_irq_by_action(const char *action);
+/*
+ * xv_irq_by_action() for a test body: on failure (-errno) also says in
+ * @why that there is no single IRQ named @action.
+ */
+int xv_irq_of(const char *action, char *why, size_t len);
 int xv_irq_cpu_counts(int irq, unsigned long *count, int max);
 int xv_irq_set_affinity(int irq, int cpu);
 /*
