@@ -71,17 +71,13 @@ timer_ticks() {
 }
 
 # xevt.expect_refused=KEY:ERR: the kernel tried the ABI KEY first and says,
-# in one line, that the hypervisor refused it with ERR (a fallback).  That
-# line ("<Name> ABI refused (ERR), trying the next one") gives the name for
-# people only, not the key, so what is checked is one such line, naming
-# another ABI than the one in use, and a KEY other than xevt.expect_abi.
+# in one line, that the hypervisor refused it with ERR (a fallback):
+# "<Name> ABI (xen.evtchn_abi=KEY) refused (ERR), trying the next one".
 refused_line() {
-	local err="${refused#*:}" names
-	names=$(dmesg | sed -n "s/.*xen:events: \(.*\) ABI refused ($err), trying the next one\$/\1/p")
-	[ -n "$names" ] ||
-		{ echo "dmesg lacks 'xen:events: <Name> ABI refused ($err), trying the next one'"; return 1; }
-	[ "$(echo "$names" | grep -c .)" -eq 1 ] || { echo "ABIs refused with $err: $(echo "$names" | tr '\n' ';')"; return 1; }
-	[ "$names" != "$label" ] || { echo "the ABI in use, $label, is also the one refused"; return 1; }
+	local want n
+	want=" ABI (xen.evtchn_abi=${refused%%:*}) refused (${refused#*:}), trying the next one"
+	n=$(dmesg | grep -F 'xen:events: ' | grep -cF "$want")
+	[ "$n" -eq 1 ] || { echo "$n lines 'xen:events: <Name>$want' in dmesg, want 1"; return 1; }
 	[ "${refused%%:*}" != "$expect" ] || { echo "xevt.expect_refused names the ABI expected in use, $expect"; return 1; }
 }
 

@@ -88,8 +88,8 @@ static bool xevt_try(const struct xevt_abi *abi, bool forced)
 		pr_warn("%s ABI (xen.evtchn_abi=%s) refused (%d), using the default order\n",
 			abi->name, abi->key, err);
 	else
-		pr_info("%s ABI refused (%d), trying the next one\n",
-			abi->name, err);
+		pr_info("%s ABI (xen.evtchn_abi=%s) refused (%d), trying the next one\n",
+			abi->name, abi->key, err);
 	return false;
 }
 

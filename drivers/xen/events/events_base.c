@@ -303,7 +303,7 @@ void xevt_uncount(struct xevt_irq *xi)
  * that unmask, so an event that fires at once finds its IRQ.
  *
  * Context: xevt_lock held, or the IRQ's descriptor lock (PIRQ startup), or
- * resume with interrupts off.  evtchn_op_setup() may sleep.
+ * resume with interrupts off.  evtchn_op_setup() does not sleep.
  * Return: 0, or -errno with nothing changed.
  */
 int xevt_attach(struct xevt_irq *xi, evtchn_port_t port, unsigned int cpu,
