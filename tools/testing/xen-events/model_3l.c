@@ -27,7 +27,7 @@ void m3_destroy(void)
 void m3_new_domain(bool stock)
 {
 	mx_new_domain();
-	mx_set_no_3l(stock);
+	mx_set_host(false, stock);
 }
 
 struct shared_info *m3_shared_info(void)
