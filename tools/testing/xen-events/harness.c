@@ -63,7 +63,7 @@ struct evtchn_loop_ctrl {
 	unsigned long events;
 };
 
-#define HX_LOG		(1U << 17)
+#define HX_LOG		BIT(17)
 #define HX_UPCALL_LOOPS	1000000
 #define HX_DRAIN_ROUNDS	1000000
 
@@ -72,7 +72,7 @@ struct hx_thread {
 	bool started;
 	bool stop;
 	bool busy;
-	void (*fn)(void *);
+	void (*fn)(void *arg);
 	void *arg;
 	bool work;
 	bool done;
@@ -730,6 +730,7 @@ void evtchn_handle_port(evtchn_port_t port, struct evtchn_loop_ctrl *ctrl)
 	}
 	/* handle_edge_irq(): acknowledge first, then run the handler. */
 	evtchn_ops->clear_pending(port);
+	/* The acknowledgment before the read of raised (see hx_raise()). */
 	smp_mb();
 	raised = __atomic_load_n(&p->raised, __ATOMIC_SEQ_CST);
 	seen = __atomic_load_n(&p->seen, __ATOMIC_SEQ_CST);
@@ -739,7 +740,7 @@ void evtchn_handle_port(evtchn_port_t port, struct evtchn_loop_ctrl *ctrl)
 		;
 	__atomic_add_fetch(&p->delivered, 1, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&hx.delivered, 1, __ATOMIC_SEQ_CST);
-	if (cpu < NR_CPUS)
+	if (cpu < ARRAY_SIZE(p->per_cpu))
 		__atomic_add_fetch(&p->per_cpu[cpu], 1, __ATOMIC_SEQ_CST);
 	if (cpu != __atomic_load_n(&p->cpu, __ATOMIC_SEQ_CST))
 		__atomic_add_fetch(&p->wrong_cpu, 1, __ATOMIC_SEQ_CST);
@@ -749,7 +750,7 @@ void evtchn_handle_port(evtchn_port_t port, struct evtchn_loop_ctrl *ctrl)
 
 evtchn_port_t evtchn_percpu_virq_port(unsigned int cpu, unsigned int virq)
 {
-	if (cpu >= NR_CPUS || virq >= MX_NR_VIRQS)
+	if (cpu >= ARRAY_SIZE(hx.virq_port) || virq >= MX_NR_VIRQS)
 		return 0;
 	return hx.virq_port[cpu][virq];
 }
@@ -933,9 +934,9 @@ static int core_resume(void)
 	return ret;
 }
 
-int hx_resume_to(void (*host)(void))
+/* Suspend: the CPUs but CPU 0 go down, their ports left bound. */
+static int suspend_cpus(void)
 {
-	enum hx_abi was = hx.abi;
 	unsigned int cpu;
 	int rc;
 
@@ -946,25 +947,40 @@ int hx_resume_to(void (*host)(void))
 				return rc;
 		}
 	}
-	/* The domain comes back as a new one: Xen knows nothing of us. */
-	mx_new_domain();
-	if (host)
-		host();
-	forget_bindings();
-	core_resume();
-	/*
-	 * Nothing is bound: no port may fire before it has an IRQ.  When
-	 * the ABI was lost, the core's fallback masked every port itself,
-	 * and a test checks that it did.
-	 */
-	if (hx.abi == was)
-		mask_all();
+	return 0;
+}
+
+/* ... and come back after the resume. */
+static int resume_cpus(void)
+{
+	unsigned int cpu;
+	int rc;
+
 	for (cpu = 1; cpu < hx.nr_cpus; cpu++) {
 		rc = hx_cpu_up(cpu);
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+int hx_resume_to(void (*host)(void))
+{
+	int rc = suspend_cpus();
+
+	if (rc)
+		return rc;
+	/* The domain comes back as a new one: Xen knows nothing of us. */
+	mx_new_domain();
+	if (host)
+		host();
+	forget_bindings();
+	/*
+	 * As xen_irq_resume(), nothing is masked here: tests see the ports
+	 * as the backend's resume, or the core's fallback, leaves them.
+	 */
+	core_resume();
+	return resume_cpus();
 }
 
 int hx_resume(void)
@@ -1098,7 +1114,7 @@ void hx_threads_stop(void)
 
 	if (!hx.threads)
 		return;
-	for (cpu = 0; cpu < NR_CPUS; cpu++) {
+	for (cpu = 0; cpu < ARRAY_SIZE(hx.thr); cpu++) {
 		struct hx_thread *t = &hx.thr[cpu];
 
 		if (!t->started)
@@ -1315,23 +1331,25 @@ int hx_restart(enum hx_abi abi)
 	bool again;
 	int rc;
 
-	for (cpu = 1; cpu < hx.nr_cpus; cpu++) {
-		if (cpu_online(cpu)) {
-			rc = hx_cpu_down_keep_ports(cpu);
-			if (rc)
-				return rc;
-		}
-	}
+	rc = suspend_cpus();
+	if (rc)
+		return rc;
 	for (cpu = 1; cpu < hx.nr_cpus; cpu++)
 		shim_set_cpu_online(cpu, false);
 	mx_new_domain();
 	memset(mx_stats(), 0, sizeof(*mx_stats()));
 	forget_bindings();
-	hx.delivered = hx.stray = hx.ctx_violations = hx.livelocks = 0;
+	hx.delivered = 0;
+	hx.stray = 0;
+	hx.ctx_violations = 0;
+	hx.livelocks = 0;
 	hx.bad_port = 0;
 	hx.log_len = 0;
-	hx.allow_warnings = hx.allow_stray = hx.allow_xen_warnings = false;
-	hx.allow_wrong_cpu = hx.allow_loss = false;
+	hx.allow_warnings = false;
+	hx.allow_stray = false;
+	hx.allow_xen_warnings = false;
+	hx.allow_wrong_cpu = false;
+	hx.allow_loss = false;
 	shim_log_reset();
 
 	shim_set_cpu(0);
@@ -1344,7 +1362,7 @@ int hx_restart(enum hx_abi abi)
 		rc = 0;
 	}
 	if (rc || !ops)
-		return -ENOSYS;
+		return rc ? rc : -EINVAL;
 	again = probed_once[abi];
 	use_abi(abi, ops);
 	/*
@@ -1355,10 +1373,5 @@ int hx_restart(enum hx_abi abi)
 	if (again && (core_resume() != EVTCHN_RESUMED || hx.abi != abi))
 		return -EIO;
 	mask_all_quick();
-	for (cpu = 1; cpu < hx.nr_cpus; cpu++) {
-		rc = hx_cpu_up(cpu);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return resume_cpus();
 }

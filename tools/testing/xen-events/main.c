@@ -17,15 +17,16 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
 
-#define A_2L	(1U << HX_2L)
-#define A_FIFO	(1U << HX_FIFO)
-#define A_3L	(1U << HX_3L)
+#define A_2L	BIT(HX_2L)
+#define A_FIFO	BIT(HX_FIFO)
+#define A_3L	BIT(HX_3L)
 #define A_ALL	(A_2L | A_FIFO | A_3L)
 
 /*
@@ -41,6 +42,7 @@ static enum hx_abi test_abi;
 #include "tests/fifo.c"
 #include "tests/concurrency.c"
 #include "tests/hostile.c"
+#include "tests/threelevel.c"
 
 /*
  * A test runs once per ABI in @abis that is built, named ABI/name; or, in
@@ -68,6 +70,7 @@ static const struct hx_test tests[] = {
 	CONCURRENCY_TESTS
 	HOSTILE_TESTS
 	ABI_TESTS
+	THREELEVEL_TESTS
 };
 
 static unsigned int default_timeout = 60;
@@ -152,7 +155,7 @@ static bool run_one(const struct hx_test *t, const char *name, enum hx_abi abi,
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return true;
 	{
-		const char *marks[] = { "HX-FAIL: ", "ERROR: AddressSanitizer: ",
+		static const char *const marks[] = { "HX-FAIL: ", "ERROR: AddressSanitizer: ",
 					"ERROR: LeakSanitizer: ",
 					"runtime error: ", "kernel BUG at ",
 					"Kernel panic", NULL };
@@ -216,18 +219,17 @@ static bool runs_on(const struct hx_test *t, unsigned int abi)
 	unsigned int need;
 
 	if (!t->group)
-		return (t->abis & (1U << abi)) && hx_abi_built(abi);
+		return (t->abis & BIT(abi)) && hx_abi_built(abi);
 	/* A group's test runs once, as the lowest ABI it needs. */
-	if (t->abis ? !(t->abis & (1U << abi)) || (t->abis & ((1U << abi) - 1)) :
-		      abi != 0)
+	if (abi != (t->abis ? (unsigned int)__builtin_ctz(t->abis) : 0))
 		return false;
 	for (need = 0; need < HX_NR_ABIS; need++)
-		if ((t->abis & (1U << need)) && !hx_abi_built(need))
+		if ((t->abis & BIT(need)) && !hx_abi_built(need))
 			return false;
 	return true;
 }
 
-static void usage(const char *prog)
+static void print_usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [-s SEED] [-t SUBSTRING] [-l] [-v] [-r RESULTS] [-T SECONDS]\n",
@@ -266,7 +268,7 @@ int main(int argc, char **argv)
 			default_timeout = strtoul(optarg, NULL, 0);
 			break;
 		default:
-			usage(argv[0]);
+			print_usage(argv[0]);
 		}
 	}
 	if (!seeded)
