@@ -84,22 +84,15 @@ else
 	result "not ok host build test program # see $out/host-build.log"
 fi
 
-# The 3-level ABI's own tests (registration, fallback, query, carry-over;
-# model_3l.c): their sources must be there, like the backend's.
-missing=
-for f in "$repo/drivers/xen/events/events_3l.c" "$harness/tests_3l.c" \
-	 "$harness/model_3l.c"; do
-	[ -f "$f" ] || missing="$missing ${f#"$repo"/}"
-done
-if [ -n "$missing" ]; then
-	result "not ok host build 3-level test program # missing:$missing"
-elif step -l "$out/host-build-3l.log" "host: building the 3-level test program" \
-	"cold: ~30 s; then seconds" make -C "$harness" BUILD="$build" O="$obj" test3-build; then
-	result "ok host build 3-level test program"
-	backends='' run_tests "3-level tests" "$obj/xen-events-3l-test" \
-		"$out/host-test-3l.log"
-else
-	result "not ok host build 3-level test program # see $out/host-build-3l.log"
+# The 3-level ABI's own tests (registration, fallback, query, carry-over)
+# are the 3level/ group of the test program: it must have run them, as it
+# must run the backend.
+if [ -f "$repo/drivers/xen/events/events_3l.c" ]; then
+	if grep -qE '^(not )?ok host 3level/' "$res"; then
+		result "ok host tests run the 3-level group (3level/)"
+	else
+		result "not ok host tests run the 3-level group (3level/) # none in $out/host-test.log"
+	fi
 fi
 
 # A short fuzz run; make fuzz-host runs a long one.

@@ -153,20 +153,27 @@ int xevt_abi_resume(void)
 	int ret;
 
 	ret = evtchn_op_resume();
-	if (ret >= 0)
-		return ret == EVTCHN_RESUME_KEPT ? ret : EVTCHN_RESUMED;
-
-	if (evtchn_2l_probe(&ops) || !ops) {
-		pr_crit("%s ABI lost on resume (%d) and no 2-level ABI\n",
-			was->name, ret);
-		return EVTCHN_RESUMED;
+	if (ret == EVTCHN_RESUME_KEPT)
+		return ret;
+	if (ret < 0) {
+		if (evtchn_2l_probe(&ops) || !ops) {
+			pr_crit("%s ABI lost on resume (%d) and no 2-level ABI\n",
+				was->name, ret);
+			return EVTCHN_RESUMED;
+		}
+		__evtchn_op_resume(ops);
+		xevt_abi_use(xevt_abi_2level(), ops);
+		pr_warn("%s ABI lost on resume (%d), using the %s ABI (%u ports)\n",
+			was->name, ret, xevt_abi->name, ops->max_channels());
 	}
-	for (port = 0; port < ops->nr_channels(); port++)
-		ops->mask(port);
-	__evtchn_op_resume(ops);
-	xevt_abi_use(xevt_abi_2level(), ops);
-	pr_warn("%s ABI lost on resume (%d), using the %s ABI (%u ports)\n",
-		was->name, ret, xevt_abi->name, ops->max_channels());
+
+	/*
+	 * A new domain's mask bits are whatever the old one left in the
+	 * restored shared_info: as at boot, nothing may fire before the
+	 * core binds it again.
+	 */
+	for (port = 0; port < evtchn_ops->nr_channels(); port++)
+		evtchn_ops->mask(port);
 	return EVTCHN_RESUMED;
 }
 

@@ -848,7 +848,7 @@ static int fifo_take_over(unsigned int cpu)
 int evtchn_fifo_probe(const struct evtchn_ops **ops)
 {
 	/* Any CPU's block may be registered from anywhere: no need to pin. */
-	unsigned int cpu = raw_smp_processor_id();
+	unsigned int cpu = raw_smp_processor_id(), other;
 	bool own_page = false;
 	int ret;
 
@@ -869,6 +869,17 @@ int evtchn_fifo_probe(const struct evtchn_ops **ops)
 		}
 		return ret;
 	}
+
+	/*
+	 * The other online CPUs (a run-time switch; at boot there are none)
+	 * register before the first page: Xen re-raises the events carried
+	 * over from 2-level as the page comes, and one for a vCPU without a
+	 * control block would only be logged and dropped there.  A CPU that
+	 * fails here is tried again by the core's percpu_init.
+	 */
+	for_each_online_cpu(other)
+		if (other != cpu)
+			fifo_register_cpu(other);
 
 	if (!fifo_nr_pages) {
 		ret = fifo_add_page();

@@ -4,6 +4,12 @@
  * what a test needs, plus the bookkeeping that lets a test compare events
  * raised with events delivered.
  *
+ * The ABI in use is the core's own business, done by the core's own code:
+ * events_abi.c, compiled in unmodified (abi.c), makes an ABI the one in
+ * use, chooses one as at boot, and resumes, falling back to 2-level when
+ * the new domain refuses the ABI.  The harness only forces the ABI a test
+ * asks for (its probe, else 2-level) and plays the run-time switch.
+ *
  * The order of operations follows the core's contract in the seam:
  *  - after the probe, every addressable port is masked;
  *  - a new port gets setup() (may sleep), bind_to_cpu() for the vCPU Xen
@@ -26,14 +32,11 @@
  */
 #include <pthread.h>
 #include <sched.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
-
-#pragma weak evtchn_2l_probe
-#pragma weak evtchn_fifo_probe
-#pragma weak evtchn_3l_probe
 
 const struct evtchn_ops *evtchn_ops;
 
@@ -48,12 +51,19 @@ const char *const hx_abi_name[HX_NR_ABIS] = {
 	[HX_3L] = "3l",
 };
 
+/* The keys of events_abi.c's table (xen.evtchn_abi=). */
+static const char *const hx_abi_key[HX_NR_ABIS] = {
+	[HX_2L] = "2level",
+	[HX_FIFO] = "fifo",
+	[HX_3L] = "3level",
+};
+
 struct evtchn_loop_ctrl {
 	unsigned int cpu;
 	unsigned long events;
 };
 
-#define HX_LOG		(1U << 17)
+#define HX_LOG		BIT(17)
 #define HX_UPCALL_LOOPS	1000000
 #define HX_DRAIN_ROUNDS	1000000
 
@@ -62,7 +72,7 @@ struct hx_thread {
 	bool started;
 	bool stop;
 	bool busy;
-	void (*fn)(void *);
+	void (*fn)(void *arg);
 	void *arg;
 	bool work;
 	bool done;
@@ -89,7 +99,6 @@ static struct hx_state {
 	bool threads;
 	bool allow_warnings, allow_stray, allow_xen_warnings, allow_wrong_cpu;
 	bool allow_loss;
-	bool fifo_fallback;	/* FIFO was asked for and fell back */
 	unsigned int port_hwm;	/* no port above was ever bound */
 } hx;
 
@@ -139,23 +148,36 @@ static void violation(const char *fmt, ...)
 
 /* ---- ABI selection ---------------------------------------------------------- */
 
-static int (*probe_of(enum hx_abi abi))(const struct evtchn_ops **)
+const struct xevt_abi *hx_xevt_abi(enum hx_abi abi)
 {
-	switch (abi) {
-	case HX_2L:
-		return evtchn_2l_probe;
-	case HX_FIFO:
-		return evtchn_fifo_probe;
-	case HX_3L:
-		return evtchn_3l_probe;
-	default:
-		return NULL;
-	}
+	return abi < HX_NR_ABIS ? xevt_abi_by_key(hx_abi_key[abi]) : NULL;
 }
 
 bool hx_abi_built(enum hx_abi abi)
 {
-	return probe_of(abi) != NULL;
+	const struct xevt_abi *xa = hx_xevt_abi(abi);
+
+	return xa && xa->probe;
+}
+
+/* Which of ours the core's entry @xa is (2-level if none). */
+static enum hx_abi abi_of(const struct xevt_abi *xa)
+{
+	enum hx_abi abi;
+
+	for (abi = 0; abi < HX_NR_ABIS; abi++)
+		if (xa && hx_xevt_abi(abi) == xa)
+			return abi;
+	return HX_2L;
+}
+
+/* The core made @abi's @ops the ABI in use; @ops stays for a re-probe. */
+static void use_abi(enum hx_abi abi, const struct evtchn_ops *ops)
+{
+	xevt_abi_use(hx_xevt_abi(abi), ops);
+	hx.abi = abi;
+	probed_once[abi] = true;
+	probed_ops[abi] = ops;
 }
 
 unsigned int xen_evtchn_nr_channels(void)
@@ -216,6 +238,51 @@ static void mask_all_quick(void)
 	}
 }
 
+/*
+ * Make @abi the ABI in use, as a test wants it: its probe, and 2-level
+ * when that fails, as the core always has 2-level to carry on with.
+ * Returns the probe's result.
+ */
+static int force_abi(enum hx_abi abi)
+{
+	const struct evtchn_ops *ops = NULL;
+	int rc;
+
+	if (!hx_abi_built(abi)) {
+		fprintf(stderr, "ABI %s is not built\n", hx_abi_name[abi]);
+		return -ENODEV;
+	}
+	rc = hx_xevt_abi(abi)->probe(&ops);
+	if (rc < 0) {
+		if (!hx_abi_built(HX_2L) || xevt_abi_2level()->probe(&ops))
+			return rc;
+		abi = HX_2L;
+	}
+	if (!ops) {
+		fprintf(stderr, "probe returned %d without ops\n", rc);
+		return -EINVAL;
+	}
+	use_abi(abi, ops);
+	return rc;
+}
+
+/* The core's choice at boot (xen_init_IRQ()), every backend built. */
+static int choose_abi(const struct hx_opts *opts)
+{
+	enum hx_abi abi;
+	int rc;
+
+	for (abi = 0; abi < HX_NR_ABIS; abi++)
+		if (!hx_abi_built(abi))
+			return -ENODEV;
+	rc = xevt_abi_choose(opts->boot_abi ? opts->boot_abi : "",
+			     !opts->fifo_events_off);
+	if (rc)
+		return rc;
+	use_abi(abi_of(xevt_abi_current()), evtchn_ops);
+	return 0;
+}
+
 int hx_setup(const struct hx_opts *opts)
 {
 	struct mx_config mc = {
@@ -224,9 +291,8 @@ int hx_setup(const struct hx_opts *opts)
 		.no_fifo = opts->no_fifo,
 		.no_3l = opts->no_3l,
 		.domu = opts->domu,
+		.l3_odd_geometry = opts->l3_odd_geometry,
 	};
-	int (*probe)(const struct evtchn_ops **);
-	const struct evtchn_ops *ops = NULL;
 	unsigned int cpu;
 	int rc;
 
@@ -256,28 +322,9 @@ int hx_setup(const struct hx_opts *opts)
 	if (opts->before_probe)
 		opts->before_probe();
 
-	probe = probe_of(opts->abi);
-	if (!probe) {
-		fprintf(stderr, "ABI %s is not built\n", hx_abi_name[opts->abi]);
-		return -ENOSYS;
-	}
-	rc = probe(&ops);
-	if (!rc) {
-		probed_once[opts->abi] = true;
-		probed_ops[opts->abi] = ops;
-	}
-	if (rc < 0) {
-		/* As the core: whatever failed, 2-level is always there. */
-		if (!evtchn_2l_probe || evtchn_2l_probe(&ops))
-			return rc;
-		hx.fifo_fallback = hx.abi != HX_2L;
-		hx.abi = HX_2L;
-	}
-	if (!ops) {
-		fprintf(stderr, "probe returned %d without ops\n", rc);
-		return -EINVAL;
-	}
-	evtchn_ops = ops;
+	rc = opts->boot_choice ? choose_abi(opts) : force_abi(opts->abi);
+	if (!evtchn_ops)
+		return rc;
 	mask_all();
 	for (cpu = 1; cpu < hx.nr_cpus; cpu++) {
 		int err = evtchn_op_percpu(cpu, true);
@@ -309,7 +356,7 @@ void hx_teardown(void)
 	hx.port = NULL;
 	hx.log = NULL;
 	hx.up = false;
-	evtchn_ops = NULL;
+	xevt_abi_use(NULL, NULL);
 }
 
 void hx_allow_warnings(void)
@@ -542,7 +589,8 @@ int hx_close(evtchn_port_t port)
 	return rc;
 }
 
-int hx_rebind(evtchn_port_t port, unsigned int cpu)
+/* Move @port to @cpu; @bracket: masked around it, as the core does. */
+static int move_port(evtchn_port_t port, unsigned int cpu, bool bracket)
 {
 	struct hx_port *p = hx_port(port);
 	struct evtchn_bind_vcpu bv = { .port = port, .vcpu = vcpu_of(cpu) };
@@ -552,16 +600,26 @@ int hx_rebind(evtchn_port_t port, unsigned int cpu)
 	if (!p || !p->bound)
 		return -EINVAL;
 	old = p->cpu;
-	/* Masked around the move, as the core's affinity change does. */
-	evtchn_ops->mask(port);
+	if (bracket)
+		evtchn_ops->mask(port);
 	rc = evtchn_op(EVTCHNOP_bind_vcpu, &bv);
 	if (!rc) {
 		evtchn_ops->bind_to_cpu(port, cpu, old);
 		__atomic_store_n(&p->cpu, cpu, __ATOMIC_SEQ_CST);
 	}
-	if (!p->masked)
+	if (bracket && !p->masked)
 		unmask_irqs_off(port);
 	return rc;
+}
+
+int hx_rebind(evtchn_port_t port, unsigned int cpu)
+{
+	return move_port(port, cpu, true);
+}
+
+int hx_rebind_unmasked(evtchn_port_t port, unsigned int cpu)
+{
+	return move_port(port, cpu, false);
 }
 
 int hx_set_priority(evtchn_port_t port, unsigned int prio)
@@ -672,6 +730,7 @@ void evtchn_handle_port(evtchn_port_t port, struct evtchn_loop_ctrl *ctrl)
 	}
 	/* handle_edge_irq(): acknowledge first, then run the handler. */
 	evtchn_ops->clear_pending(port);
+	/* The acknowledgment before the read of raised (see hx_raise()). */
 	smp_mb();
 	raised = __atomic_load_n(&p->raised, __ATOMIC_SEQ_CST);
 	seen = __atomic_load_n(&p->seen, __ATOMIC_SEQ_CST);
@@ -681,7 +740,7 @@ void evtchn_handle_port(evtchn_port_t port, struct evtchn_loop_ctrl *ctrl)
 		;
 	__atomic_add_fetch(&p->delivered, 1, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&hx.delivered, 1, __ATOMIC_SEQ_CST);
-	if (cpu < NR_CPUS)
+	if (cpu < ARRAY_SIZE(p->per_cpu))
 		__atomic_add_fetch(&p->per_cpu[cpu], 1, __ATOMIC_SEQ_CST);
 	if (cpu != __atomic_load_n(&p->cpu, __ATOMIC_SEQ_CST))
 		__atomic_add_fetch(&p->wrong_cpu, 1, __ATOMIC_SEQ_CST);
@@ -691,7 +750,7 @@ void evtchn_handle_port(evtchn_port_t port, struct evtchn_loop_ctrl *ctrl)
 
 evtchn_port_t evtchn_percpu_virq_port(unsigned int cpu, unsigned int virq)
 {
-	if (cpu >= NR_CPUS || virq >= MX_NR_VIRQS)
+	if (cpu >= ARRAY_SIZE(hx.virq_port) || virq >= MX_NR_VIRQS)
 		return 0;
 	return hx.virq_port[cpu][virq];
 }
@@ -734,6 +793,11 @@ unsigned int hx_log_cpu(unsigned int i)
 
 /* ---- Upcalls -------------------------------------------------------------------- */
 
+bool hx_upcall_pending(unsigned int cpu)
+{
+	return READ_ONCE(per_cpu(xen_vcpu, cpu)->evtchn_upcall_pending);
+}
+
 void hx_upcall(unsigned int cpu)
 {
 	struct vcpu_info *vi = per_cpu(xen_vcpu, cpu);
@@ -768,7 +832,7 @@ unsigned int hx_drain(void)
 	for (rounds = 0; rounds < HX_DRAIN_ROUNDS; rounds++) {
 		any = false;
 		for_each_online_cpu(cpu) {
-			if (READ_ONCE(per_cpu(xen_vcpu, cpu)->evtchn_upcall_pending)) {
+			if (hx_upcall_pending(cpu)) {
 				hx_upcall(cpu);
 				upcalls++;
 				any = true;
@@ -844,10 +908,36 @@ int hx_cpu_up(unsigned int cpu)
 	return rc;
 }
 
-int hx_resume(void)
+/* The core forgets every binding: their port numbers mean nothing now. */
+static void forget_bindings(void)
+{
+	memset(hx.port, 0, (hx.port_hwm + 1) * sizeof(*hx.port));
+	hx.port_hwm = 0;
+	memset(hx.virq_port, 0, sizeof(hx.virq_port));
+}
+
+/*
+ * xen_irq_resume()'s first step, on CPU 0 with interrupts off: the core's
+ * xevt_abi_resume(), which runs the backend's resume and carries on with
+ * 2-level if the domain refuses the ABI.  Returns what it found.
+ */
+static int core_resume(void)
+{
+	unsigned long flags;
+	int ret;
+
+	shim_set_cpu(0);
+	local_irq_save(flags);
+	ret = xevt_abi_resume();
+	local_irq_restore(flags);
+	hx.abi = abi_of(xevt_abi_current());
+	return ret;
+}
+
+/* Suspend: the CPUs but CPU 0 go down, their ports left bound. */
+static int suspend_cpus(void)
 {
 	unsigned int cpu;
-	unsigned long flags;
 	int rc;
 
 	for (cpu = 1; cpu < hx.nr_cpus; cpu++) {
@@ -857,22 +947,45 @@ int hx_resume(void)
 				return rc;
 		}
 	}
-	/* The domain comes back as a new one: Xen knows nothing of us. */
-	mx_new_domain();
-	memset(hx.port, 0, (hx.port_hwm + 1) * sizeof(*hx.port));
-	hx.port_hwm = 0;
-	memset(hx.virq_port, 0, sizeof(hx.virq_port));
-	shim_set_cpu(0);
-	local_irq_save(flags);
-	evtchn_op_resume();
-	local_irq_restore(flags);
-	mask_all();
+	return 0;
+}
+
+/* ... and come back after the resume. */
+static int resume_cpus(void)
+{
+	unsigned int cpu;
+	int rc;
+
 	for (cpu = 1; cpu < hx.nr_cpus; cpu++) {
 		rc = hx_cpu_up(cpu);
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+int hx_resume_to(void (*host)(void))
+{
+	int rc = suspend_cpus();
+
+	if (rc)
+		return rc;
+	/* The domain comes back as a new one: Xen knows nothing of us. */
+	mx_new_domain();
+	if (host)
+		host();
+	forget_bindings();
+	/*
+	 * As xen_irq_resume(), nothing is masked here: tests see the ports
+	 * as the backend's resume, or the core's fallback, leaves them.
+	 */
+	core_resume();
+	return resume_cpus();
+}
+
+int hx_resume(void)
+{
+	return hx_resume_to(NULL);
 }
 
 /*
@@ -889,22 +1002,61 @@ int hx_resume(void)
  */
 int hx_resume_in_place(bool told_new)
 {
-	unsigned long flags;
-	bool kept;
-
-	if (!told_new)
+	if (!told_new || core_resume() == EVTCHN_RESUME_KEPT)
 		return 0;
-	shim_set_cpu(0);
-	local_irq_save(flags);
-	kept = evtchn_op_resume();
-	local_irq_restore(flags);
-	if (kept)
-		return 0;
-	memset(hx.port, 0, (hx.port_hwm + 1) * sizeof(*hx.port));
-	hx.port_hwm = 0;
-	memset(hx.virq_port, 0, sizeof(hx.virq_port));
+	forget_bindings();
 	mask_all();
 	return 0;
+}
+
+/*
+ * The run-time switch (events_setup.c's), played on the harness's own
+ * bookkeeping.  Xen carries each port's pending bit over when it moves
+ * the domain off 2-level; one that arrived meanwhile is moved by hand.
+ */
+int hx_switch_abi(enum hx_abi to)
+{
+	const struct evtchn_ops *from = evtchn_ops, *ops = NULL;
+	evtchn_port_t port;
+	unsigned int cpu;
+	int rc;
+
+	if (hx.abi != HX_2L)
+		return -EBUSY;
+	if (!hx_abi_built(to))
+		return -ENODEV;
+	for (port = 1; port <= hx.port_hwm; port++)
+		if (hx.port[port].bound)
+			from->mask(port);
+
+	rc = hx_xevt_abi(to)->probe(&ops);
+	if (!rc) {
+		for_each_online_cpu(cpu) {
+			rc = __evtchn_op_percpu(ops, cpu, true);
+			if (rc)
+				return rc;
+		}
+		for (port = 1; port <= hx.port_hwm; port++) {
+			struct hx_port *p = &hx.port[port];
+
+			if (!p->bound)
+				continue;
+			rc = __evtchn_op_setup(ops, port);
+			if (rc)
+				return rc;
+			ops->bind_to_cpu(port, p->cpu, p->cpu);
+			if (!from->is_pending(port))
+				continue;
+			from->clear_pending(port);
+			ops->set_pending(port);
+		}
+		use_abi(to, ops);
+	}
+
+	for (port = 1; port <= hx.port_hwm; port++)
+		if (hx.port[port].bound && !hx.port[port].masked)
+			unmask_irqs_off(port);
+	return rc;
 }
 
 /* ---- vCPU threads ----------------------------------------------------------------- */
@@ -913,7 +1065,6 @@ static void *vcpu_thread(void *arg)
 {
 	unsigned int cpu = (unsigned int)(uintptr_t)arg;
 	struct hx_thread *t = &hx.thr[cpu];
-	struct vcpu_info *vi = per_cpu(xen_vcpu, cpu);
 	unsigned int vid = vcpu_of(cpu);
 
 	shim_set_cpu(cpu);
@@ -929,7 +1080,7 @@ static void *vcpu_thread(void *arg)
 			pthread_mutex_unlock(&t->lock);
 			continue;
 		}
-		if (READ_ONCE(vi->evtchn_upcall_pending) && cpu_online(cpu)) {
+		if (hx_upcall_pending(cpu) && cpu_online(cpu)) {
 			__atomic_store_n(&t->busy, true, __ATOMIC_SEQ_CST);
 			hx_upcall(cpu);
 			__atomic_store_n(&t->busy, false, __ATOMIC_SEQ_CST);
@@ -963,7 +1114,7 @@ void hx_threads_stop(void)
 
 	if (!hx.threads)
 		return;
-	for (cpu = 0; cpu < NR_CPUS; cpu++) {
+	for (cpu = 0; cpu < ARRAY_SIZE(hx.thr); cpu++) {
 		struct hx_thread *t = &hx.thr[cpu];
 
 		if (!t->started)
@@ -985,7 +1136,7 @@ static bool all_idle(void)
 	for_each_online_cpu(cpu) {
 		struct hx_thread *t = &hx.thr[cpu];
 
-		if (READ_ONCE(per_cpu(xen_vcpu, cpu)->evtchn_upcall_pending) ||
+		if (hx_upcall_pending(cpu) ||
 		    __atomic_load_n(&t->busy, __ATOMIC_SEQ_CST) ||
 		    __atomic_load_n(&t->work, __ATOMIC_SEQ_CST))
 			return false;
@@ -1031,6 +1182,27 @@ void hx_call_on(unsigned int cpu, void (*fn)(void *), void *arg)
 	while (!t->done)
 		pthread_cond_wait(&t->cond, &t->lock);
 	pthread_mutex_unlock(&t->lock);
+}
+
+int hx_in_child(int (*fn)(void *arg), void *arg)
+{
+	int status, code;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		code = fn(arg);
+		if (!code && !hx_finish())
+			code = 1;
+		fflush(NULL);
+		exit(code);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
 }
 
 /* ---- The invariants ------------------------------------------------------------------ */
@@ -1133,8 +1305,15 @@ bool hx_finish(void)
 	}
 	hx_threads_stop();
 	ok = hx_check_invariants();
-	CHECK(hx.abi != HX_2L || !shim_pages_live(),
-	      "leak check: the 2-level ABI holds %ld pages", shim_pages_live());
+	/*
+	 * 2-level needs no memory: unless another ABI was in use and keeps
+	 * its pages for a later probe, only pages Xen still maps (a failed
+	 * probe whose reset Xen refused) may be left.
+	 */
+	CHECK(hx.abi != HX_2L || probed_once[HX_FIFO] || probed_once[HX_3L] ||
+	      shim_pages_live() == pages_registered(),
+	      "leak check: the 2-level ABI holds %ld pages, Xen maps %ld",
+	      shim_pages_live(), pages_registered());
 	hx_teardown();
 	return ok;
 }
@@ -1147,62 +1326,52 @@ bool hx_finish(void)
  */
 int hx_restart(enum hx_abi abi)
 {
-	int (*probe)(const struct evtchn_ops **) = probe_of(abi);
 	const struct evtchn_ops *ops = NULL;
 	unsigned int cpu;
-	unsigned long flags;
+	bool again;
 	int rc;
 
-	for (cpu = 1; cpu < hx.nr_cpus; cpu++) {
-		if (cpu_online(cpu)) {
-			rc = hx_cpu_down_keep_ports(cpu);
-			if (rc)
-				return rc;
-		}
-	}
+	rc = suspend_cpus();
+	if (rc)
+		return rc;
 	for (cpu = 1; cpu < hx.nr_cpus; cpu++)
 		shim_set_cpu_online(cpu, false);
 	mx_new_domain();
 	memset(mx_stats(), 0, sizeof(*mx_stats()));
-	memset(hx.port, 0, (hx.port_hwm + 1) * sizeof(*hx.port));
-	hx.port_hwm = 0;
-	memset(hx.virq_port, 0, sizeof(hx.virq_port));
-	hx.delivered = hx.stray = hx.ctx_violations = hx.livelocks = 0;
+	forget_bindings();
+	hx.delivered = 0;
+	hx.stray = 0;
+	hx.ctx_violations = 0;
+	hx.livelocks = 0;
 	hx.bad_port = 0;
 	hx.log_len = 0;
-	hx.allow_warnings = hx.allow_stray = hx.allow_xen_warnings = false;
-	hx.allow_wrong_cpu = hx.allow_loss = false;
+	hx.allow_warnings = false;
+	hx.allow_stray = false;
+	hx.allow_xen_warnings = false;
+	hx.allow_wrong_cpu = false;
+	hx.allow_loss = false;
 	shim_log_reset();
 
 	shim_set_cpu(0);
-	if (!probe)
-		return -ENOSYS;
-	rc = probe(&ops);
+	if (!hx_abi_built(abi))
+		return -ENODEV;
+	rc = hx_xevt_abi(abi)->probe(&ops);
 	/* 3-level refuses a second probe (-EBUSY): its resume re-registers. */
-	if (rc == -EBUSY && probed_once[abi] && probed_ops[abi]) {
+	if (rc == -EBUSY && probed_ops[abi]) {
 		ops = probed_ops[abi];
 		rc = 0;
 	}
 	if (rc || !ops)
-		return -ENOSYS;
-	probed_ops[abi] = ops;
-	evtchn_ops = ops;
-	hx.abi = abi;
+		return rc ? rc : -EINVAL;
+	again = probed_once[abi];
+	use_abi(abi, ops);
 	/*
 	 * A backend probed before holds state from an earlier domain: its
-	 * resume is what registers it with this one.  A first probe just did.
+	 * resume, through the core's, is what registers it with this one.
+	 * A first probe just did.
 	 */
-	if (probed_once[abi]) {
-		local_irq_save(flags);
-		evtchn_op_resume();
-		local_irq_restore(flags);
-	}
-	probed_once[abi] = true;
+	if (again && (core_resume() != EVTCHN_RESUMED || hx.abi != abi))
+		return -EIO;
 	mask_all_quick();
-	for (cpu = 1; cpu < hx.nr_cpus; cpu++) {
-		rc = hx_cpu_up(cpu);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return resume_cpus();
 }

@@ -14,6 +14,7 @@
 
 #include "model.h"
 #include "shim.h"
+#include "../../../drivers/xen/events/events_abi.h"
 
 enum hx_abi {
 	HX_2L,
@@ -24,6 +25,8 @@ enum hx_abi {
 
 extern const char *const hx_abi_name[HX_NR_ABIS];
 bool hx_abi_built(enum hx_abi abi);
+/* The core's entry (events_abi.c) for @abi, found by its key. */
+const struct xevt_abi *hx_xevt_abi(enum hx_abi abi);
 
 struct hx_opts {
 	enum hx_abi abi;
@@ -34,12 +37,25 @@ struct hx_opts {
 	bool no_3l;			/* ... without the 3-level ABI (stock) */
 	bool domu;			/* not the hardware domain */
 	unsigned int max_evtchn_port;	/* the model's cap (0: none) */
+	bool l3_odd_geometry;		/* 3-level QUERY: a geometry unknown */
 	/* Run on CPU 0 with the model up, before the probe. */
 	void (*before_probe)(void);
+	/*
+	 * Let the core choose the ABI as at boot (xevt_abi_choose()) instead
+	 * of probing @abi: @boot_abi is xen.evtchn_abi= (NULL: not given),
+	 * @fifo_events_off is xen.fifo_events=0.
+	 */
+	bool boot_choice;
+	const char *boot_abi;
+	bool fifo_events_off;
 };
 
-/* Create the model, probe the ABI (falling back to 2-level like the core)
- * and bring the CPUs up.  Returns the probe's result. */
+/*
+ * Create the model, make @abi the ABI in use (its probe; 2-level if that
+ * fails, as the core would carry on) or let the core choose
+ * (@boot_choice), mask every port and bring the CPUs up.  Returns the
+ * probe's result, or the choice's.
+ */
 int hx_setup(const struct hx_opts *opts);
 int hx_setup_abi(enum hx_abi abi, unsigned int nr_cpus);
 /* Invariants every test keeps; false (with a message) on a violation. */
@@ -75,6 +91,8 @@ int hx_bind_virq(unsigned int virq, unsigned int cpu);
 int hx_bind_many(enum hx_kind kind, unsigned int n, evtchn_port_t *ports);
 int hx_close(evtchn_port_t port);
 int hx_rebind(evtchn_port_t port, unsigned int cpu);
+/* The same move without the core's mask and unmask around it. */
+int hx_rebind_unmasked(evtchn_port_t port, unsigned int cpu);
 int hx_set_priority(evtchn_port_t port, unsigned int prio);
 void hx_mask(evtchn_port_t port);
 void hx_unmask(evtchn_port_t port);
@@ -88,6 +106,8 @@ int hx_send(evtchn_port_t port);
 
 /* Take @cpu's upcall now, on this thread. */
 void hx_upcall(unsigned int cpu);
+/* Xen asked for an upcall on @cpu (evtchn_upcall_pending). */
+bool hx_upcall_pending(unsigned int cpu);
 /* Take upcalls on every online CPU until none is pending; returns how many. */
 unsigned int hx_drain(void);
 
@@ -123,8 +143,17 @@ void hx_set_hook(evtchn_port_t port, void (*fn)(evtchn_port_t, void *), void *ar
 int hx_cpu_down(unsigned int cpu, unsigned int to);
 int hx_cpu_down_keep_ports(unsigned int cpu);
 int hx_cpu_up(unsigned int cpu);
-/* Suspend and resume into a new domain: every binding is gone after. */
+/*
+ * Suspend and resume into a new domain: every binding is gone after.  The
+ * core's xevt_abi_resume() runs; when the new domain refuses the ABI in
+ * use, the core carries on with 2-level (hx_abi() says which).
+ */
 int hx_resume(void);
+/*
+ * The same, with @host() run once the model is the new domain, before the
+ * guest resumes: a host without an ABI, a restored shared_info.
+ */
+int hx_resume_to(void (*host)(void));
 /*
  * Suspend, and Xen resumes the same domain: every binding is still there.
  * @told_new: SCHEDOP_shutdown said "new domain" all the same (a slow
@@ -133,6 +162,13 @@ int hx_resume(void);
  * as hx_resume() does); else (cancelled) it runs nothing.
  */
 int hx_resume_in_place(bool told_new);
+/*
+ * The core's run-time switch from 2-level to @to with ports bound, as
+ * events_setup.c does it: every binding carried over, an event pending
+ * at the switch delivered once.  0, or the probe's error (nothing
+ * changed), -EBUSY when not on 2-level, -ENODEV for an ABI not built.
+ */
+int hx_switch_abi(enum hx_abi to);
 
 /* vCPU threads: each online CPU takes its upcalls on its own thread. */
 void hx_threads_start(void);
@@ -141,6 +177,14 @@ bool hx_threads_quiesce(unsigned int ms);
 void hx_threads_stop(void);
 /* Run @fn(@arg) on @cpu (its thread if running, else here as @cpu). */
 void hx_call_on(unsigned int cpu, void (*fn)(void *), void *arg);
+
+/*
+ * Run @fn(@arg) in a child process, and hx_finish() there when it returns
+ * 0: a backend's state is static, so a process probes it once.  Returns
+ * the child's exit status (@fn's value, 1 if hx_finish() failed), -1 if
+ * it died.  Its output goes where the test's goes.
+ */
+int hx_in_child(int (*fn)(void *arg), void *arg);
 
 /* ---- Expectations for hx_finish() ---------------------------------------- */
 

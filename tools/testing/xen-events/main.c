@@ -17,37 +17,50 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
 
-#define A_2L	(1U << HX_2L)
-#define A_FIFO	(1U << HX_FIFO)
-#define A_3L	(1U << HX_3L)
+#define A_2L	BIT(HX_2L)
+#define A_FIFO	BIT(HX_FIFO)
+#define A_3L	BIT(HX_3L)
 #define A_ALL	(A_2L | A_FIFO | A_3L)
 
-/* The ABI the current test runs against (ABI-parameterised tests). */
+/*
+ * The ABI the current test runs against: each ABI in turn for a test of
+ * every ABI, the lowest one it needs for a test of a group.
+ */
 static enum hx_abi test_abi;
 
 #include "tests/model.c"
 #include "tests/delivery.c"
+#include "tests/abi.c"
 #include "tests/twolevel.c"
 #include "tests/fifo.c"
 #include "tests/concurrency.c"
 #include "tests/hostile.c"
+#include "tests/threelevel.c"
 
+/*
+ * A test runs once per ABI in @abis that is built, named ABI/name; or, in
+ * a @group, once if every ABI in @abis is built, named group/name.
+ */
 struct hx_test {
+	const char *group;
 	const char *name;
 	bool (*fn)(void);
-	unsigned int abis;	/* 0: independent of the ABI */
+	unsigned int abis;
 	unsigned int timeout;	/* seconds; 0: the default */
 };
 
-#define TEST(fn)		{ #fn, test_##fn, 0, 0 }
-#define TEST_ABI(fn, abis)	{ #fn, test_##fn, (abis), 0 }
-#define TEST_ABI_T(fn, abis, t)	{ #fn, test_##fn, (abis), (t) }
+#define TEST(fn)		{ "model", #fn, test_##fn, 0, 0 }
+#define TEST_ABI(fn, abis)	{ NULL, #fn, test_##fn, (abis), 0 }
+#define TEST_ABI_T(fn, abis, t)	{ NULL, #fn, test_##fn, (abis), (t) }
+#define TEST_GROUP(group, fn, abis, t) \
+	{ #group, #fn, test_##fn, (abis), (t) }
 
 static const struct hx_test tests[] = {
 	MODEL_TESTS
@@ -56,6 +69,8 @@ static const struct hx_test tests[] = {
 	FIFO_TESTS
 	CONCURRENCY_TESTS
 	HOSTILE_TESTS
+	ABI_TESTS
+	THREELEVEL_TESTS
 };
 
 static unsigned int default_timeout = 60;
@@ -70,8 +85,9 @@ static u64 name_hash(const char *s)
 }
 
 /* Run one test in a child; fill @why on failure. */
-static bool run_one(const struct hx_test *t, enum hx_abi abi, u64 seed,
-		    char *why, size_t why_len, char **out, size_t *out_len)
+static bool run_one(const struct hx_test *t, const char *name, enum hx_abi abi,
+		    u64 seed, char *why, size_t why_len, char **out,
+		    size_t *out_len)
 {
 	int pipefd[2], status;
 	size_t cap = 1 << 16, len = 0;
@@ -101,9 +117,8 @@ static bool run_one(const struct hx_test *t, enum hx_abi abi, u64 seed,
 		hx_seed = seed;
 		test_abi = abi;
 		alarm(t->timeout ? t->timeout : default_timeout);
-		fprintf(stderr, "# %s%s%s seed %llu\n",
-			t->abis ? hx_abi_name[abi] : "", t->abis ? "/" : "",
-			t->name, (unsigned long long)seed);
+		fprintf(stderr, "# %s seed %llu\n", name,
+			(unsigned long long)seed);
 		ok = t->fn();
 		if (!hx_finish())
 			ok = false;
@@ -140,7 +155,7 @@ static bool run_one(const struct hx_test *t, enum hx_abi abi, u64 seed,
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return true;
 	{
-		const char *marks[] = { "HX-FAIL: ", "ERROR: AddressSanitizer: ",
+		static const char *const marks[] = { "HX-FAIL: ", "ERROR: AddressSanitizer: ",
 					"ERROR: LeakSanitizer: ",
 					"runtime error: ", "kernel BUG at ",
 					"Kernel panic", NULL };
@@ -198,7 +213,23 @@ static void print_tail(const char *out, size_t len, unsigned int lines)
 	}
 }
 
-static void usage(const char *prog)
+/* Does @t run with test_abi @abi? */
+static bool runs_on(const struct hx_test *t, unsigned int abi)
+{
+	unsigned int need;
+
+	if (!t->group)
+		return (t->abis & BIT(abi)) && hx_abi_built(abi);
+	/* A group's test runs once, as the lowest ABI it needs. */
+	if (abi != (t->abis ? (unsigned int)__builtin_ctz(t->abis) : 0))
+		return false;
+	for (need = 0; need < HX_NR_ABIS; need++)
+		if ((t->abis & BIT(need)) && !hx_abi_built(need))
+			return false;
+	return true;
+}
+
+static void print_usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [-s SEED] [-t SUBSTRING] [-l] [-v] [-r RESULTS] [-T SECONDS]\n",
@@ -237,7 +268,7 @@ int main(int argc, char **argv)
 			default_timeout = strtoul(optarg, NULL, 0);
 			break;
 		default:
-			usage(argv[0]);
+			print_usage(argv[0]);
 		}
 	}
 	if (!seeded)
@@ -268,13 +299,10 @@ int main(int argc, char **argv)
 			bool ok;
 			struct timespec t0, t1;
 
-			if (t->abis && (!(t->abis & (1U << abi)) || !hx_abi_built(abi)))
+			if (!runs_on(t, abi))
 				continue;
-			if (!t->abis && abi)
-				break;
-			snprintf(name, sizeof(name), "%s%s%s",
-				 t->abis ? hx_abi_name[abi] : "model",
-				 "/", t->name);
+			snprintf(name, sizeof(name), "%s/%s",
+				 t->group ? t->group : hx_abi_name[abi], t->name);
 			if (filter && !strstr(name, filter))
 				continue;
 			if (list) {
@@ -282,8 +310,8 @@ int main(int argc, char **argv)
 				continue;
 			}
 			clock_gettime(CLOCK_MONOTONIC, &t0);
-			ok = run_one(t, abi, hx_seed ^ name_hash(name), why,
-				     sizeof(why), &out, &out_len);
+			ok = run_one(t, name, abi, hx_seed ^ name_hash(name),
+				     why, sizeof(why), &out, &out_len);
 			clock_gettime(CLOCK_MONOTONIC, &t1);
 			n++;
 			if (ok) {

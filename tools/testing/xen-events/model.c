@@ -1913,9 +1913,10 @@ void mx_fail_op_add(int cmd, int sub, int err, unsigned int skip)
 	pthread_mutex_unlock(&dom.lock);
 }
 
-void mx_set_no_3l(bool no_3l)
+void mx_set_host(bool no_fifo, bool no_3l)
 {
 	pthread_mutex_lock(&dom.lock);
+	dom.cfg.no_fifo = no_fifo;
 	dom.cfg.no_3l = no_3l;
 	pthread_mutex_unlock(&dom.lock);
 }

@@ -168,8 +168,11 @@ unsigned long *mx_mask_long(evtchn_port_t port);
 void mx_fail_op(int cmd, int err, unsigned int skip);
 /* One more such failure (up to four armed); @sub: EVTCHN_3L_* or -1. */
 void mx_fail_op_add(int cmd, int sub, int err, unsigned int skip);
-/* The domain (e.g. after a resume elsewhere) has no 3-level ABI. */
-void mx_set_no_3l(bool no_3l);
+/*
+ * The domain now runs on a Xen without FIFO (@no_fifo) or without the
+ * 3-level ABI (@no_3l), as after a migration: what a resume meets.
+ */
+void mx_set_host(bool no_fifo, bool no_3l);
 /* Yield at model interleaving points with probability permille/1000. */
 void mx_set_chaos(unsigned int permille, u64 seed);
 void mx_set_hook(mx_hook_fn fn, void *arg);

@@ -519,30 +519,46 @@ static bool test_resume_in_place_no_reinit(void)
  * A resume in a new domain where Xen refuses the first control block
  * with -EINVAL for another reason (it could not map the page).  -EINVAL
  * alone does not mean "kept": Xen says the domain is not on FIFO, so the
- * backend warns, tells the core it is a new domain and registers every
- * block; fresh ports deliver.
+ * backend says the FIFO ABI is lost (one warning of its own) and the core
+ * carries on with 2-level, as after any loss of the ABI (tests/abi.c):
+ * fresh ports deliver, and FIFO comes back on its own pages.
  */
 static bool test_resume_einval_not_kept(void)
 {
-	evtchn_port_t port[4];
-	unsigned int i;
+	static const struct abi_loss einval = {
+		.host = host_refuses_control_block,
+		.err = -EINVAL,
+		.warnings = 2,
+	};
+
+	if (!resume_loses_abi(&einval))
+		return false;
+	ASSERT_TRUE(shim_log_contains("refused (-EINVAL) but the domain is not on FIFO: taken as a new domain"));
+	ASSERT_TRUE(shim_log_contains("control block of CPU 0 refused (-22, then -22): FIFO ABI lost"));
+	ASSERT_FALSE(shim_log_contains("same domain"));
+	return true;
+}
+
+/*
+ * The same -EINVAL, once: the block Xen could not take as it was is
+ * offered again, cleared, and taken.  A new domain on FIFO, no loss.
+ */
+static bool test_resume_einval_once_new_domain(void)
+{
+	evtchn_port_t port;
 
 	SETUP(2);
-	mx_fail_op(EVTCHNOP_init_control, -EINVAL, 0);
-	ASSERT_OK(hx_resume());
+	for (port = 1; port <= 10; port++)
+		ASSERT_EQ(hx_bind_ipi(0), port);
+	ASSERT_OK(hx_resume_to(host_refuses_control_block_once));
+	ASSERT_EQ(hx_abi(), HX_FIFO);
 	ASSERT_EQ(mx_abi(), MX_ABI_FIFO);
 	ASSERT_EQ(shim_nr_warnings(), 1);
-	ASSERT_TRUE(shim_log_contains("not on FIFO"));
+	ASSERT_TRUE(shim_log_contains("not on FIFO: taken as a new domain"));
+	ASSERT_FALSE(shim_log_contains("FIFO ABI lost"));
 	ASSERT_FALSE(shim_log_contains("same domain"));
-	port[0] = hx_bind_peer(0);
-	port[1] = hx_bind_peer(1);
-	port[2] = hx_bind_ipi(1);
-	port[3] = hx_bind_virq(VIRQ_TIMER, 0);
-	for (i = 0; i < 4; i++)
-		ASSERT_PORT(port[i]);
-	ASSERT_TRUE(each_delivers(port, 4, 5));
 	hx_allow_warnings();
-	return true;
+	return fresh_ports_each_once();
 }
 
 /*
@@ -783,6 +799,7 @@ static bool test_boot_einval_not_on_fifo(void)
 	TEST_ABI(close_while_queued, A_FIFO),				\
 	TEST_ABI(resume_in_place_no_reinit, A_FIFO),			\
 	TEST_ABI(resume_einval_not_kept, A_FIFO),			\
+	TEST_ABI(resume_einval_once_new_domain, A_FIFO),		\
 	TEST_ABI(boot_einval_not_on_fifo, A_FIFO),			\
 	TEST_ABI(boot_with_fifo_already_active, A_FIFO),		\
 	TEST_ABI(boot_with_fifo_already_active_retry_fails, A_FIFO),	\
