@@ -54,8 +54,9 @@ static DEFINE_XARRAY(xevt_irqs);
  * for the most ports any ABI of this kernel can address (4 KiB of
  * pointers on 64-bit), so that a run-time switch to a bigger ABI needs no
  * new one.  A row is allocated the first time one of its ports is bound
- * and lives for good (after resume its slots are simply cleared).  Slots are pointers, so every load and store is single-copy
- * atomic; readers use rcu_dereference().
+ * and lives for good (after resume its slots are simply cleared).  Slots
+ * are pointers, so every load and store is single-copy atomic; readers use
+ * rcu_dereference().
  */
 #define XEVT_ROW_SLOTS	(PAGE_SIZE / sizeof(void *))
 

@@ -338,6 +338,23 @@ int xevt_virq_port(unsigned int virq, unsigned int cpu, evtchn_port_t *port)
 	return rc;
 }
 
+/*
+ * Finish a new VIRQ or IPI binding @xi: @err is Xen's answer to the bind
+ * that gave @port.  On any failure the port is closed and @xi freed.
+ */
+static int xevt_attach_new(struct xevt_irq *xi, int err, evtchn_port_t port,
+			   unsigned int cpu)
+{
+	if (!err) {
+		err = xevt_attach(xi, port, cpu, GFP_KERNEL);
+		if (err)
+			xevt_close(port);
+	}
+	if (err)
+		xevt_discard(xi);
+	return err;
+}
+
 /**
  * bind_virq_to_irq() - bind a Xen virtual IRQ
  * @virq:   VIRQ number.
@@ -352,7 +369,7 @@ int bind_virq_to_irq(unsigned int virq, unsigned int cpu, bool percpu)
 {
 	struct xevt_pcpu *pc;
 	struct xevt_irq *xi;
-	evtchn_port_t port;
+	evtchn_port_t port = 0;
 	int ret;
 
 	if (virq >= NR_VIRQS || cpu >= nr_cpu_ids)
@@ -382,16 +399,9 @@ int bind_virq_to_irq(unsigned int virq, unsigned int cpu, bool percpu)
 	xi->u.virq.percpu = percpu;
 
 	ret = xevt_virq_port(virq, cpu, &port);
-	if (ret) {
-		xevt_discard(xi);
+	ret = xevt_attach_new(xi, ret, port, cpu);
+	if (ret)
 		goto out;
-	}
-	ret = xevt_attach(xi, port, cpu, GFP_KERNEL);
-	if (ret) {
-		xevt_close(port);
-		xevt_discard(xi);
-		goto out;
-	}
 	if (percpu)
 		xevt_pin(xi, cpu);
 	rcu_assign_pointer(pc->virq[virq], xi);
@@ -438,7 +448,7 @@ static int xevt_bind_ipi(enum ipi_vector vector, unsigned int cpu)
 {
 	struct xevt_pcpu *pc = per_cpu_ptr(&xevt_pcpu, cpu);
 	struct xevt_irq *xi;
-	evtchn_port_t port;
+	evtchn_port_t port = 0;
 	int ret;
 
 	mutex_lock(&xevt_lock);
@@ -459,16 +469,9 @@ static int xevt_bind_ipi(enum ipi_vector vector, unsigned int cpu)
 	xi->u.ipi.home = cpu;
 
 	ret = xevt_ipi_port(cpu, &port);
-	if (ret) {
-		xevt_discard(xi);
+	ret = xevt_attach_new(xi, ret, port, cpu);
+	if (ret)
 		goto out;
-	}
-	ret = xevt_attach(xi, port, cpu, GFP_KERNEL);
-	if (ret) {
-		xevt_close(port);
-		xevt_discard(xi);
-		goto out;
-	}
 	xevt_pin(xi, cpu);
 	pc->ipi[vector] = xi;
 	WRITE_ONCE(pc->ipi_port[vector], port);

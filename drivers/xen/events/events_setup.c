@@ -48,7 +48,6 @@ module_param_named(fifo_events, xen_fifo_events, bool, 0);
 
 /* ---- Suspend / resume -------------------------------------------------- */
 
-
 /*
  * Bind a VIRQ or IPI again in the new domain, on the CPU it was on.  A
  * global VIRQ can only be bound on vCPU 0; it is moved on afterwards.
@@ -267,6 +266,30 @@ static int xevt_switch_port(struct xevt_irq *xi, const struct evtchn_ops *old,
 }
 
 /*
+ * Move every bound port that is (@live) or is not a per-CPU one; adds the
+ * pending bits moved to *@moved and returns how many ports failed setup.
+ */
+static unsigned int xevt_switch_ports(const struct evtchn_ops *old,
+				      const struct evtchn_ops *new, bool live,
+				      unsigned int *moved)
+{
+	unsigned int unready = 0;
+	struct xevt_irq *xi;
+	int ret;
+
+	list_for_each_entry(xi, &xevt_list, node) {
+		if (!READ_ONCE(xi->port) || xevt_switch_keeps_live(xi) != live)
+			continue;
+		ret = xevt_switch_port(xi, old, new);
+		if (ret < 0)
+			unready++;
+		else
+			*moved += ret;
+	}
+	return unready;
+}
+
+/*
  * The run-time switch.  Xen moves a domain from 2-level to FIFO or
  * 3-level with its ports open (and carries each port's pending bit over);
  * it moves nothing back without EVTCHNOP_reset, which closes every port.
@@ -294,7 +317,7 @@ static int xevt_switch_port(struct xevt_irq *xi, const struct evtchn_ops *old,
 static int xevt_switch_abi(const struct xevt_abi *to)
 {
 	const struct evtchn_ops *old, *new = NULL;
-	unsigned int cpu, nr = 0, moved = 0, unready = 0;
+	unsigned int cpu, nr = 0, moved = 0, unready;
 	const struct xevt_abi *from;
 	struct xevt_irq *xi;
 	unsigned long flags;
@@ -339,15 +362,7 @@ static int xevt_switch_abi(const struct xevt_abi *to)
 	}
 
 	/* 3. */
-	list_for_each_entry(xi, &xevt_list, node) {
-		if (!READ_ONCE(xi->port) || !xevt_switch_keeps_live(xi))
-			continue;
-		ret = xevt_switch_port(xi, old, new);
-		if (ret < 0)
-			unready++;
-		else
-			moved += ret;
-	}
+	unready = xevt_switch_ports(old, new, true, &moved);
 	xevt_abi_use(to, new);
 	xen_fifo_events = to->probe == evtchn_fifo_probe;
 	list_for_each_entry(xi, &xevt_list, node) {
@@ -361,15 +376,7 @@ static int xevt_switch_abi(const struct xevt_abi *to)
 
 	/* 4. */
 	synchronize_rcu();
-	list_for_each_entry(xi, &xevt_list, node) {
-		if (!READ_ONCE(xi->port) || xevt_switch_keeps_live(xi))
-			continue;
-		ret = xevt_switch_port(xi, old, new);
-		if (ret < 0)
-			unready++;
-		else
-			moved += ret;
-	}
+	unready += xevt_switch_ports(old, new, false, &moved);
 	pr_info("switched from the %s to the %s ABI (xen.evtchn_abi=%s) with %u ports bound (%u pending bits moved), capacity now %u ports\n",
 		from->name, to->name, to->key, nr, moved, new->max_channels());
 	if (unready)
