@@ -469,7 +469,7 @@ static void xevt_irq_ack(struct irq_data *d)
 		xevt_event_done(xi);
 }
 
-static void xevt_irq_mask_ack(struct irq_data *d)
+void xevt_irq_mask_ack(struct irq_data *d)
 {
 	struct xevt_irq *xi = xevt_from_irq(d->irq);
 
@@ -477,24 +477,6 @@ static void xevt_irq_mask_ack(struct irq_data *d)
 		return;
 	xevt_mask(xi, XEVT_MASK_IRQCORE);
 	xevt_event_done(xi);
-}
-
-/*
- * Late EOI flow: the event stays masked and "active" until the driver
- * calls xen_irq_lateeoi(); only the pending bit is cleared now, so a new
- * event is remembered while we wait.
- */
-static void xevt_lateeoi_ack(struct irq_data *d)
-{
-	struct xevt_irq *xi = xevt_from_irq(d->irq);
-	evtchn_port_t port;
-
-	if (!xi)
-		return;
-	xevt_mask(xi, XEVT_MASK_EOI);
-	port = READ_ONCE(xi->port);
-	if (port)
-		evtchn_ops->clear_pending(port);
 }
 
 /* Least loaded online CPU of @want, or of all online CPUs if none is. */
@@ -600,20 +582,6 @@ int xevt_irq_retrigger(struct irq_data *d)
 const struct irq_chip xevt_chip_dyn = {
 	.name			= "xen-dyn",
 	.irq_ack		= xevt_irq_ack,
-	.irq_mask_ack		= xevt_irq_mask_ack,
-	.irq_mask		= xevt_irq_mask,
-	.irq_unmask		= xevt_irq_unmask,
-	.irq_disable		= xevt_irq_mask,
-	.irq_retrigger		= xevt_irq_retrigger,
-	.irq_set_affinity	= xevt_irq_set_affinity,
-};
-
-/* As xen-dyn, but the driver ends each event with xen_irq_lateeoi(). */
-const struct irq_chip xevt_chip_lateeoi = {
-	/* irqbalance balances chips whose name contains "xen-dyn". */
-	.name			= "xen-dyn-lateeoi",
-	.irq_ack		= xevt_lateeoi_ack,
-	/* The driver will not run: no late EOI comes, end the event now. */
 	.irq_mask_ack		= xevt_irq_mask_ack,
 	.irq_mask		= xevt_irq_mask,
 	.irq_unmask		= xevt_irq_unmask,

@@ -191,6 +191,7 @@ void xevt_mask(struct xevt_irq *xi, u8 why);
 void xevt_unmask(struct xevt_irq *xi, u8 why);
 void xevt_event_done(struct xevt_irq *xi);
 void xevt_irq_mask(struct irq_data *d);
+void xevt_irq_mask_ack(struct irq_data *d);
 void xevt_irq_unmask(struct irq_data *d);
 int xevt_irq_set_affinity(struct irq_data *d, const struct cpumask *dest,
 			  bool force);
@@ -208,7 +209,7 @@ const char *xevt_kind_name(const struct xevt_irq *xi);
 int xevt_virq_port(unsigned int virq, unsigned int cpu, evtchn_port_t *port);
 int xevt_ipi_port(unsigned int cpu, evtchn_port_t *port);
 
-/* Tunables (events_upcall.c), in jiffies. */
+/* Tunables (events_upcall.c, events_lateeoi.c), in jiffies. */
 extern unsigned int xevt_loop_timeout;
 extern unsigned int xevt_eoi_delay;
 

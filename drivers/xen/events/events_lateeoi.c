@@ -19,16 +19,31 @@
  *
  * Delayed EOIs wait on a per-CPU queue ordered by due time; a delayed work
  * item ends the ones that are due.
+ *
+ * Owns the xen-dyn-lateeoi chip, whose ack masks the port until the EOI,
+ * xen_irq_lateeoi() and the delay queues.  The upcall (events_upcall.c)
+ * only decides, per event, that its EOI is to be deferred.
+ *
+ * Locks: each CPU's queue lock, a leaf (events_core.h).
  */
 
 #define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
 
+#include <linux/irq.h>
 #include <linux/jiffies.h>
+#include <linux/moduleparam.h>
 #include <linux/rcupdate.h>
 
 #include <xen/xenbus.h>
 
 #include "events_core.h"
+
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "xen."
+
+/* How long (jiffies) a deferred late EOI waits. */
+unsigned int xevt_eoi_delay __read_mostly = 10;
+module_param_named(event_eoi_delay, xevt_eoi_delay, uint, 0644);
 
 /* Count of consecutive spurious EOIs beyond which nothing changes. */
 #define XEVT_SPURIOUS_CAP	U8_MAX
@@ -206,6 +221,40 @@ static void xevt_lateeoi(struct xevt_irq *xi, bool spurious)
 	else
 		xevt_eoi_finish(xi);
 }
+
+/* ---- The chip ---------------------------------------------------------- */
+
+/*
+ * Late EOI flow: the event stays masked and "active" until the driver
+ * calls xen_irq_lateeoi(); only the pending bit is cleared now, so a new
+ * event is remembered while we wait.
+ */
+static void xevt_lateeoi_ack(struct irq_data *d)
+{
+	struct xevt_irq *xi = xevt_from_irq(d->irq);
+	evtchn_port_t port;
+
+	if (!xi)
+		return;
+	xevt_mask(xi, XEVT_MASK_EOI);
+	port = READ_ONCE(xi->port);
+	if (port)
+		evtchn_ops->clear_pending(port);
+}
+
+/* As xen-dyn, but the driver ends each event with xen_irq_lateeoi(). */
+const struct irq_chip xevt_chip_lateeoi = {
+	/* irqbalance balances chips whose name contains "xen-dyn". */
+	.name			= "xen-dyn-lateeoi",
+	.irq_ack		= xevt_lateeoi_ack,
+	/* The driver will not run: no late EOI comes, end the event now. */
+	.irq_mask_ack		= xevt_irq_mask_ack,
+	.irq_mask		= xevt_irq_mask,
+	.irq_unmask		= xevt_irq_unmask,
+	.irq_disable		= xevt_irq_mask,
+	.irq_retrigger		= xevt_irq_retrigger,
+	.irq_set_affinity	= xevt_irq_set_affinity,
+};
 
 /**
  * xen_irq_lateeoi() - end the current event of a late EOI IRQ

@@ -37,10 +37,6 @@
 unsigned int xevt_loop_timeout __read_mostly = 2;
 module_param_named(event_loop_timeout, xevt_loop_timeout, uint, 0644);
 
-/* How long (jiffies) a deferred late EOI waits. */
-unsigned int xevt_eoi_delay __read_mostly = 10;
-module_param_named(event_eoi_delay, xevt_eoi_delay, uint, 0644);
-
 /* ---- The upcall -------------------------------------------------------- */
 
 /*
