@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Xen event channels: declarations private to the ABI-independent core
- * (events_base.c, events_lateeoi.c, events_pirq.c, events_debugfs.c).
+ * (events_base.c, events_bind.c, events_upcall.c, events_setup.c,
+ * events_lateeoi.c, events_pirq.c, events_usage.c, events_debugfs.c).
  * Backends never include this file; their contract is events_internal.h,
  * and the core calls them through events_ops.h.
  *
