@@ -2517,8 +2517,78 @@ static void usage_by_domain_counts_loopback_pairs(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, after.in_use, before.in_use);
 	KUNIT_EXPECT_EQ(test, after.ports, before.ports);
 }
+
+/* The priority the core keeps for @c's port. */
+static int xek_prio_of(struct xek_chan *c)
+{
+	struct xevt_irq *xi = xevt_from_irq(c->irq);
+
+	return xi ? READ_ONCE(xi->prio) : -1;
+}
+
+/*
+ * A priority for one remote domain (events_prio.c): every port of that
+ * domain bound now, whether bound through the interdomain API or by port
+ * number, and every one bound later, gets it; "default" gives the default
+ * back.  Bad arguments are refused by value; on an ABI without priorities
+ * the call is refused with -EOPNOTSUPP and changes nothing.
+ */
+static void priority_by_domain_applies_to_bound_and_new_ports(struct kunit *test)
+{
+	struct xek_pair p[3];
+	unsigned int i;
+	int ret;
+
+	KUNIT_EXPECT_EQ(test, xevt_dom_set_priority(DOMID_SELF, 3), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xevt_dom_set_priority(XEK_SELF_DOMID, 16), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xevt_dom_set_priority(XEK_SELF_DOMID, -2), -EINVAL);
+
+	xek_pair_open(test, &p[0], XEK_INTERDOMAIN_HANDLER, XEK_EVTCHN_HANDLER);
+	xek_pair_open(test, &p[1], XEK_EVTCHN_HANDLER, XEK_EVTCHN_HANDLER);
+
+	if (!xek_abi_is_fifo(test)) {
+		KUNIT_EXPECT_EQ(test, xevt_dom_set_priority(XEK_SELF_DOMID, 3),
+				-EOPNOTSUPP);
+		for (i = 0; i < 2; i++)
+			KUNIT_EXPECT_EQ(test, xek_prio_of(p[i].rx),
+					XEN_IRQ_PRIORITY_DEFAULT);
+		for (i = 0; i < 2; i++)
+			xek_pair_close(test, &p[i]);
+		return;
+	}
+
+	ret = xevt_dom_set_priority(XEK_SELF_DOMID, 3);
+	KUNIT_EXPECT_GE(test, ret, 4);
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_EQ(test, xek_prio_of(p[i].rx), 3);
+		KUNIT_EXPECT_EQ(test, xek_prio_of(p[i].txc), 3);
+	}
+	/* Bound later, by port number: the core asks Xen who is at the end. */
+	xek_pair_open(test, &p[2], XEK_EVTCHN_HANDLER, XEK_EVTCHN_HANDLER);
+	KUNIT_EXPECT_EQ(test, xek_prio_of(p[2].rx), 3);
+	KUNIT_EXPECT_EQ(test, xek_prio_of(p[2].txc), 3);
+	/* Still delivered, one event each. */
+	for (i = 0; i < 3; i++) {
+		xek_pair_send(&p[i]);
+		KUNIT_EXPECT_TRUE_MSG(test, xek_wait_hits(p[i].rx, 1, XEK_ARRIVE_MS),
+				      "pair %u: the event did not come", i);
+	}
+
+	ret = xevt_dom_set_priority(XEK_SELF_DOMID, -1);
+	KUNIT_EXPECT_GE(test, ret, 6);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, xek_prio_of(p[i].rx),
+				XEN_IRQ_PRIORITY_DEFAULT);
+	for (i = 0; i < 3; i++)
+		xek_pair_close(test, &p[i]);
+}
 #else
 static void usage_by_domain_counts_loopback_pairs(struct kunit *test)
+{
+	kunit_skip(test, "no events_core.h: not our event channel core");
+}
+
+static void priority_by_domain_applies_to_bound_and_new_ports(struct kunit *test)
 {
 	kunit_skip(test, "no events_core.h: not our event channel core");
 }
@@ -2553,6 +2623,7 @@ static struct kunit_case xen_evtchn_cases[] = {
 	KUNIT_CASE(xsa441_lateeoi_under_driver_lock_vs_close),
 	KUNIT_CASE(fix51c23bd6_shared_lateeoi_extra_call_at_unbind),
 	KUNIT_CASE(usage_by_domain_counts_loopback_pairs),
+	KUNIT_CASE(priority_by_domain_applies_to_bound_and_new_ports),
 	KUNIT_CASE(exhaust_ports_enospc_then_free_all),
 	{}
 };

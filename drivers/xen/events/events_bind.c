@@ -139,6 +139,7 @@ static int xevt_bind_port(evtchn_port_t port, bool lateeoi,
 	}
 	if (dev)
 		atomic_inc(&dev->event_channels);
+	xevt_prio_bound(xi);
 	ret = xi->irq;
 out:
 	mutex_unlock(&xevt_lock);

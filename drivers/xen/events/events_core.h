@@ -268,6 +268,12 @@ unsigned int xevt_ports_usable(void);
 void xevt_ports_add(int delta);
 void xevt_ports_reset(void);
 
+/* events_prio.c */
+void xevt_prio_bound(struct xevt_irq *xi);
+int xevt_dom_set_priority(domid_t dom, int prio);
+void xevt_dom_priorities(void (*fn)(domid_t dom, int prio, void *arg),
+			 void *arg);
+
 /* events_pirq.c */
 void xevt_pirq_init(void);
 void xevt_pirq_resume(void);

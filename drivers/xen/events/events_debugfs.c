@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Xen event channels: /sys/kernel/debug/xen/events and events-by-domain.
+ * Xen event channels: /sys/kernel/debug/xen/events, events-by-domain and
+ * events-priority.
  *
  * events: one row per bound port, in port order:
  *
@@ -12,7 +13,8 @@
  * number is looked up with EVTCHNOP_status the first time it is shown.
  * "prio" is "-" when the ABI has no priorities.  "mask-reasons" lists why
  * the core keeps the port masked: i (irq core), b (brief, e.g. affinity
- * change), e (waiting for a late EOI), "-" for none.  "flags" has a for
+ * change), e (waiting for a late EOI), s (the ABI is being switched), "-"
+ * for none.  "flags" has a for
  * an event being handled, l for the late EOI flow, q for a queued
  * delayed EOI, "-" for none.  The bindings cannot change while the file
  * is being read (xevt_lock is held between reads of one chunk).
@@ -79,7 +81,7 @@ static int xevt_dbg_show(struct seq_file *m, void *v)
 {
 	struct xevt_irq *xi = v;
 	evtchn_port_t port;
-	char why[4], flags[4], dom[8];
+	char why[6], flags[4], dom[8];
 	int n;
 
 	if (v == SEQ_START_TOKEN) {
@@ -101,6 +103,8 @@ static int xevt_dbg_show(struct seq_file *m, void *v)
 		why[n++] = 'b';
 	if (xi->mask_why & XEVT_MASK_EOI)
 		why[n++] = 'e';
+	if (xi->mask_why & XEVT_MASK_SWITCH)
+		why[n++] = 's';
 	if (!n)
 		why[n++] = '-';
 	why[n] = '\0';
@@ -244,6 +248,58 @@ static const struct file_operations xevt_bydom_fops = {
 	.release	= xevt_bydom_release,
 };
 
+/*
+ * events-priority: "DOMID PRIORITY" or "DOMID default" written sets the
+ * priority of a remote domain's ports (events_prio.c); read, one line per
+ * domain given one.
+ */
+static void xevt_prio_show_one(domid_t dom, int prio, void *arg)
+{
+	seq_printf(arg, "%u %d\n", dom, prio);
+}
+
+static int xevt_prio_show(struct seq_file *m, void *v)
+{
+	xevt_dom_priorities(xevt_prio_show_one, m);
+	return 0;
+}
+
+static int xevt_prio_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, xevt_prio_show, NULL);
+}
+
+static ssize_t xevt_prio_write(struct file *file, const char __user *ubuf,
+			       size_t len, loff_t *ppos)
+{
+	char buf[32], what[12];
+	unsigned int dom;
+	int prio, ret;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (sscanf(buf, "%u %11s", &dom, what) != 2)
+		return -EINVAL;
+	if (!strcmp(what, "default"))
+		prio = -1;
+	else if (kstrtoint(what, 10, &prio) || prio < 0)
+		return -EINVAL;
+	ret = xevt_dom_set_priority(dom, prio);
+	return ret < 0 ? ret : len;
+}
+
+static const struct file_operations xevt_prio_fops = {
+	.owner		= THIS_MODULE,
+	.open		= xevt_prio_open,
+	.read		= seq_read,
+	.write		= xevt_prio_write,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
 static int __init xevt_debugfs_init(void)
 {
 	struct dentry *dir;
@@ -254,6 +310,8 @@ static int __init xevt_debugfs_init(void)
 	debugfs_create_file("events", 0444, dir, NULL, &xevt_dbg_fops);
 	debugfs_create_file("events-by-domain", 0444, dir, NULL,
 			    &xevt_bydom_fops);
+	debugfs_create_file("events-priority", 0644, dir, NULL,
+			    &xevt_prio_fops);
 	return 0;
 }
 late_initcall(xevt_debugfs_init);
