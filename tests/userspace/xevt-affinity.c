@@ -13,6 +13,11 @@
  * never unmask a port whose EOI is still pending: the device would see a
  * second event before the first was acknowledged (and warn "Interrupt for
  * port ..., but apparently not enabled").
+ *
+ * follow_reader: with xen_evtchn.follow_reader=1, a pair bound by a thread
+ * on CPU1 is delivered on CPU1; once its reader reads from CPU0 (a second
+ * later) the file's ports follow it there, and the other file's do not;
+ * a port an operator moved is left where the operator put it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -240,11 +245,132 @@ static int t_eoi_pending(char *why, size_t len)
 	return rc;
 }
 
+#define FOLLOW_PARAM	"/sys/module/xen_evtchn/parameters/follow_reader"
+
+static int param_rw(const char *path, char *old, size_t len, const char *val)
+{
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = fgets(old, len, f) != NULL;
+	fclose(f);
+	if (!ok)
+		return -EIO;
+	old[strcspn(old, "\n")] = 0;
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	ok = fputs(val, f) >= 0;
+	return fclose(f) || !ok ? -EIO : 0;
+}
+
+/* Notify a, take b's event on this thread's CPU, unmask b. */
+static int one_read_here(struct xv_pair *p, char *why, size_t len)
+{
+	unsigned int ev[8];
+	int n;
+
+	if (xv_notify(p->fda, p->a))
+		return xv_why(why, len, "notify %u failed", p->a);
+	n = xv_read(p->fdb, ev, 8, 5000);
+	if (n != 1 || ev[0] != p->b)
+		return xv_why(why, len, "read on b: %d events, want 1 on port %u", n, p->b);
+	return xv_unmask1(p->fdb, p->b) < 0 ? xv_why(why, len, "unmask b failed") : 0;
+}
+
+static int t_follow_reader(char *why, size_t len)
+{
+	char old[8] = "", what[64];
+	struct xv_pair p = { 0 };
+	int fda = -1, fdb = -1, irq_a, irq_b, rc;
+
+	rc = param_rw(FOLLOW_PARAM, old, sizeof(old), "1");
+	if (rc)
+		return xv_why(why, len, "%s: %s", FOLLOW_PARAM, strerror(-rc));
+	rc = -1;
+	if (xv_pin(1))
+		goto out;
+	fda = xv_open("xevt-fr-a");
+	fdb = xv_open("xevt-fr-b");
+	if (fda < 0 || fdb < 0) {
+		xv_why(why, len, "open /dev/xen/evtchn failed");
+		goto out;
+	}
+	if (xv_pair_bind(&p, fda, fdb, why, len))
+		goto out;
+	irq_a = xv_irq_by_action("evtchn:xevt-fr-a");
+	irq_b = xv_irq_by_action("evtchn:xevt-fr-b");
+	if (irq_a < 0 || irq_b < 0) {
+		xv_why(why, len, "IRQs of the pair not found: %d %d", irq_a, irq_b);
+		goto out;
+	}
+	if (xv_irq_effective_cpu(irq_a) != 1 || xv_irq_effective_cpu(irq_b) != 1) {
+		xv_why(why, len, "bound from CPU1, delivered on CPU%d/CPU%d",
+		       xv_irq_effective_cpu(irq_a), xv_irq_effective_cpu(irq_b));
+		goto out;
+	}
+	if (xv_one_event_on(&p, irq_b, 1, "bound from CPU1", why, len))
+		goto out;
+
+	/* The reader of b moves to CPU0; a's file is not read. */
+	if (xv_pin(0))
+		goto out;
+	xv_sleep_us(1100000);
+	if (one_read_here(&p, why, len))
+		goto out;
+	if (xv_irq_effective_cpu(irq_b) != 0 || xv_irq_effective_cpu(irq_a) != 1) {
+		xv_why(why, len, "after b's reader moved to CPU0: a on CPU%d (want 1), b on CPU%d (want 0)",
+		       xv_irq_effective_cpu(irq_a), xv_irq_effective_cpu(irq_b));
+		goto out;
+	}
+	if (xv_one_event_on(&p, irq_b, 0, "after the reader moved", why, len))
+		goto out;
+
+	/* An operator puts b on CPU1: reads from CPU1, then CPU0, leave it. */
+	if (xv_irq_set_affinity(irq_b, 1)) {
+		xv_why(why, len, "setting IRQ %d to CPU1 failed", irq_b);
+		goto out;
+	}
+	if (xv_pin(1))
+		goto out;
+	xv_sleep_us(1100000);
+	if (one_read_here(&p, why, len))
+		goto out;
+	if (xv_pin(0))
+		goto out;
+	xv_sleep_us(1100000);
+	if (one_read_here(&p, why, len))
+		goto out;
+	snprintf(what, sizeof(what), "moved to CPU1 by the operator");
+	if (xv_irq_effective_cpu(irq_b) != 1) {
+		xv_why(why, len, "%s, then on CPU%d", what, xv_irq_effective_cpu(irq_b));
+		goto out;
+	}
+	rc = xv_one_event_on(&p, irq_b, 1, what, why, len);
+out:
+	if (p.a || p.b)
+		xv_pair_unbind(&p);
+	if (fda >= 0)
+		close(fda);
+	if (fdb >= 0)
+		close(fdb);
+	xv_unpin();
+	if (old[0]) {
+		char ignored[8];
+
+		param_rw(FOLLOW_PARAM, ignored, sizeof(ignored), old);
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	xv_start("xevt-affinity", argc, argv);
 	moves = xv_arg_long("moves", 400);
 	xv_run("affinity_during_traffic", 120, t_affinity_traffic);
 	xv_run("xsa332_eoi_pending_vs_affinity", 120, t_eoi_pending);
+	xv_run("follow_reader", 60, t_follow_reader);
 	return xv_finish();
 }
