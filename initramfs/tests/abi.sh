@@ -123,7 +123,7 @@ refusals() {
 	local want=0 n
 	[ -z "$refused" ] || want=$((want + 1))
 	[ -z "$forced" ] || want=$((want + 1))
-	n=$(dmesg | grep -cE 'xen:events: .* ABI .*refused')
+	n=$(dmesg | grep -cE 'xen:events: .* ABI \(xen\.evtchn_abi=[a-z0-9]*\) refused \(-?[0-9]*\), (trying the next one|using the default order)$')
 	[ "$n" -eq "$want" ] || {
 		echo "$n ABI refusals in dmesg, want $want: $(dmesg | grep -E 'xen:events: .* ABI .*refused' | tr '\n' ';')"
 		return 1

@@ -97,7 +97,7 @@ int xevt_dom_set_priority(domid_t dom, int prio)
 
 	mutex_lock(&xevt_lock);
 	if (!evtchn_ops->set_priority) {
-		pr_warn_once("the %s ABI has no priorities: per-domain priorities are refused\n",
+		pr_warn_once("the %s ABI has no priorities: a domain's priority cannot be set\n",
 			     xevt_abi_name());
 		ret = -EOPNOTSUPP;
 		goto out;
