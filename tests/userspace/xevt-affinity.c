@@ -266,12 +266,18 @@ static int param_rw(const char *path, char *old, size_t len, const char *val)
 	return fclose(f) || !ok ? -EIO : 0;
 }
 
-/* Notify a, take b's event on this thread's CPU, unmask b. */
-static int one_read_here(struct xv_pair *p, char *why, size_t len)
+/*
+ * Move to @cpu, let the once-a-second limit pass, then notify a and take
+ * b's event there (the read that lets b's ports follow), and unmask b.
+ */
+static int one_read_on(struct xv_pair *p, int cpu, char *why, size_t len)
 {
 	unsigned int ev[8];
 	int n;
 
+	if (xv_pin(cpu))
+		return xv_why(why, len, "cannot run on CPU%d", cpu);
+	xv_sleep_us(1100000);
 	if (xv_notify(p->fda, p->a))
 		return xv_why(why, len, "notify %u failed", p->a);
 	n = xv_read(p->fdb, ev, 8, 5000);
@@ -315,10 +321,7 @@ static int t_follow_reader(char *why, size_t len)
 		goto out;
 
 	/* The reader of b moves to CPU0; a's file is not read. */
-	if (xv_pin(0))
-		goto out;
-	xv_sleep_us(1100000);
-	if (one_read_here(&p, why, len))
+	if (one_read_on(&p, 0, why, len))
 		goto out;
 	if (xv_irq_effective_cpu(irq_b) != 0 || xv_irq_effective_cpu(irq_a) != 1) {
 		xv_why(why, len, "after b's reader moved to CPU0: a on CPU%d (want 1), b on CPU%d (want 0)",
@@ -333,15 +336,7 @@ static int t_follow_reader(char *why, size_t len)
 		xv_why(why, len, "setting IRQ %d to CPU1 failed", irq_b);
 		goto out;
 	}
-	if (xv_pin(1))
-		goto out;
-	xv_sleep_us(1100000);
-	if (one_read_here(&p, why, len))
-		goto out;
-	if (xv_pin(0))
-		goto out;
-	xv_sleep_us(1100000);
-	if (one_read_here(&p, why, len))
+	if (one_read_on(&p, 1, why, len) || one_read_on(&p, 0, why, len))
 		goto out;
 	snprintf(what, sizeof(what), "moved to CPU1 by the operator");
 	if (xv_irq_effective_cpu(irq_b) != 1) {

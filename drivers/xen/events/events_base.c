@@ -582,12 +582,7 @@ int xevt_irq_retrigger(struct irq_data *d)
 const struct irq_chip xevt_chip_dyn = {
 	.name			= "xen-dyn",
 	.irq_ack		= xevt_irq_ack,
-	.irq_mask_ack		= xevt_irq_mask_ack,
-	.irq_mask		= xevt_irq_mask,
-	.irq_unmask		= xevt_irq_unmask,
-	.irq_disable		= xevt_irq_mask,
-	.irq_retrigger		= xevt_irq_retrigger,
-	.irq_set_affinity	= xevt_irq_set_affinity,
+	XEVT_MOVABLE_CHIP_OPS,
 };
 
 /* IPIs and per-CPU VIRQs: bound to one CPU for good. */

@@ -202,6 +202,20 @@ void xevt_virq_follow(struct xevt_irq *xi, unsigned int cpu);
 int xevt_move(struct xevt_irq *xi, unsigned int cpu);
 void xevt_pin(struct xevt_irq *xi, unsigned int cpu);
 extern const struct irq_chip xevt_chip_dyn;
+
+/*
+ * The callbacks of the chips whose ports can move between CPUs (xen-dyn
+ * and xen-dyn-lateeoi, which differ in their ack only): mask_ack masks
+ * and ends the event at once.
+ */
+#define XEVT_MOVABLE_CHIP_OPS					\
+	.irq_mask_ack		= xevt_irq_mask_ack,		\
+	.irq_mask		= xevt_irq_mask,		\
+	.irq_unmask		= xevt_irq_unmask,		\
+	.irq_disable		= xevt_irq_mask,		\
+	.irq_retrigger		= xevt_irq_retrigger,		\
+	.irq_set_affinity	= xevt_irq_set_affinity
+
 extern const struct irq_chip xevt_chip_lateeoi;
 extern const struct irq_chip xevt_chip_percpu;
 

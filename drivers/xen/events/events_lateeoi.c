@@ -247,13 +247,8 @@ const struct irq_chip xevt_chip_lateeoi = {
 	/* irqbalance balances chips whose name contains "xen-dyn". */
 	.name			= "xen-dyn-lateeoi",
 	.irq_ack		= xevt_lateeoi_ack,
-	/* The driver will not run: no late EOI comes, end the event now. */
-	.irq_mask_ack		= xevt_irq_mask_ack,
-	.irq_mask		= xevt_irq_mask,
-	.irq_unmask		= xevt_irq_unmask,
-	.irq_disable		= xevt_irq_mask,
-	.irq_retrigger		= xevt_irq_retrigger,
-	.irq_set_affinity	= xevt_irq_set_affinity,
+	/* mask_ack: the driver will not run, so the event ends now. */
+	XEVT_MOVABLE_CHIP_OPS,
 };
 
 /**
