@@ -639,6 +639,16 @@ void hx_unmask(evtchn_port_t port)
 	unmask_irqs_off(port);
 }
 
+unsigned long hx_unmask_counted(evtchn_port_t port, unsigned int cpu)
+{
+	unsigned long calls = mx_stats()->calls[EVTCHNOP_unmask];
+
+	shim_set_cpu(cpu);
+	hx_unmask(port);
+	shim_set_cpu(0);
+	return mx_stats()->calls[EVTCHNOP_unmask] - calls;
+}
+
 int hx_send(evtchn_port_t port)
 {
 	struct hx_port *p = hx_port(port);

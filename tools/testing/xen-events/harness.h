@@ -96,6 +96,8 @@ int hx_rebind_unmasked(evtchn_port_t port, unsigned int cpu);
 int hx_set_priority(evtchn_port_t port, unsigned int prio);
 void hx_mask(evtchn_port_t port);
 void hx_unmask(evtchn_port_t port);
+/* Unmask @port from @cpu (then back on CPU 0): the EVTCHNOP_unmask it took. */
+unsigned long hx_unmask_counted(evtchn_port_t port, unsigned int cpu);
 
 /* Make @port's event happen (as its other end would), counted. */
 int hx_raise(evtchn_port_t port);
