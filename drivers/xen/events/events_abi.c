@@ -133,6 +133,15 @@ int xevt_abi_choose(const char *first, bool fifo)
 	return 0;
 }
 
+/* Nothing may fire before the core binds it (again). */
+static void xevt_abi_mask_all(void)
+{
+	evtchn_port_t port;
+
+	for (port = 0; port < evtchn_ops->nr_channels(); port++)
+		evtchn_ops->mask(port);
+}
+
 /**
  * xevt_abi_resume() - register the ABI again after a resume
  *
@@ -149,7 +158,6 @@ int xevt_abi_resume(void)
 {
 	const struct xevt_abi *was = xevt_abi;
 	const struct evtchn_ops *ops = NULL;
-	evtchn_port_t port;
 	int ret;
 
 	ret = evtchn_op_resume();
@@ -172,8 +180,23 @@ int xevt_abi_resume(void)
 	 * restored shared_info: as at boot, nothing may fire before the
 	 * core binds it again.
 	 */
-	for (port = 0; port < evtchn_ops->nr_channels(); port++)
-		evtchn_ops->mask(port);
+	xevt_abi_mask_all();
 	return EVTCHN_RESUMED;
+}
+
+/**
+ * xevt_abi_reset() - the domain's event channels were reset
+ *
+ * After EVTCHNOP_reset every port is closed and the domain is on 2-level,
+ * the only ABI a run-time switch leaves (so the one in use).  As on resume
+ * in a new domain, the ABI forgets its per-port state and every port is
+ * masked before the core binds anything again.
+ *
+ * Context: stop_machine().
+ */
+void xevt_abi_reset(void)
+{
+	__evtchn_op_resume(evtchn_ops);
+	xevt_abi_mask_all();
 }
 

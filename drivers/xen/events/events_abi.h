@@ -35,5 +35,6 @@ const char *xevt_abi_name(void);
 void xevt_abi_use(const struct xevt_abi *abi, const struct evtchn_ops *ops);
 int xevt_abi_choose(const char *first, bool fifo);
 int xevt_abi_resume(void);
+void xevt_abi_reset(void);
 
 #endif /* __XEN_EVENTS_ABI_H */

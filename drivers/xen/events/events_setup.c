@@ -19,6 +19,7 @@
 #include <linux/moduleparam.h>
 #include <linux/pci.h>
 #include <linux/rcupdate.h>
+#include <linux/stop_machine.h>
 
 #ifdef CONFIG_X86
 #include <asm/desc.h>
@@ -47,6 +48,8 @@ bool xen_fifo_events = true;
 module_param_named(fifo_events, xen_fifo_events, bool, 0);
 
 /* ---- Suspend / resume -------------------------------------------------- */
+
+static unsigned int xevt_rebuild(void);
 
 /*
  * Bind a VIRQ or IPI again in the new domain, on the CPU it was on.  A
@@ -105,12 +108,25 @@ static void xevt_rebind_percpu(struct xevt_irq *xi)
  */
 void xen_irq_resume(void)
 {
-	struct xevt_irq *xi;
-
 	if (xevt_abi_resume() == EVTCHN_RESUME_KEPT) {
 		pr_info("resumed in the same domain: every event channel kept\n");
 		return;
 	}
+	xevt_rebuild();
+}
+
+/*
+ * Every port of the domain is gone (a new domain, or EVTCHNOP_reset): every
+ * binding loses its port, VIRQs and IPIs are bound again on their CPUs and
+ * GSI PIRQs mapped again.  Inter-domain ports stay unbound until their
+ * drivers bind again.  Returns how many port bindings are left without one.
+ *
+ * Context: stop_machine(), interrupts disabled, other CPUs parked.
+ */
+static unsigned int xevt_rebuild(void)
+{
+	unsigned int lost = 0;
+	struct xevt_irq *xi;
 
 	list_for_each_entry(xi, &xevt_list, node) {
 		WRITE_ONCE(xi->port, 0);
@@ -125,9 +141,12 @@ void xen_irq_resume(void)
 	list_for_each_entry(xi, &xevt_list, node) {
 		if (xi->kind == XEVT_VIRQ || xi->kind == XEVT_IPI)
 			xevt_rebind_percpu(xi);
+		else if (xi->kind == XEVT_PORT)
+			lost++;
 	}
 
 	xevt_pirq_resume();
+	return lost;
 }
 
 /* ---- CPU hotplug ------------------------------------------------------- */
@@ -290,6 +309,49 @@ static unsigned int xevt_switch_ports(const struct evtchn_ops *old,
 }
 
 /*
+ * Did a failed probe leave the domain without its ports?  A probe resets
+ * the domain's event channels (EVTCHNOP_reset, which closes every port and
+ * returns it to 2-level) only to undo half a switch: 3-level when Xen took
+ * the bitmaps but refused a CPU's L2.  Asked of Xen about one IPI port,
+ * which every online CPU has.
+ */
+static bool xevt_domain_was_reset(void)
+{
+	struct evtchn_status st = { .dom = DOMID_SELF };
+	struct xevt_irq *xi;
+
+	list_for_each_entry(xi, &xevt_list, node) {
+		st.port = READ_ONCE(xi->port);
+		if (xi->kind != XEVT_IPI || !st.port)
+			continue;
+		return !HYPERVISOR_event_channel_op(EVTCHNOP_status, &st) &&
+		       st.status == EVTCHNSTAT_closed;
+	}
+	return false;
+}
+
+static int xevt_reset_fn(void *lost)
+{
+	xevt_abi_reset();
+	*(unsigned int *)lost = xevt_rebuild();
+	return 0;
+}
+
+/*
+ * The probe of @to failed with @err after Xen reset every channel of the
+ * domain: as after a resume in a new domain, bind the VIRQs and IPIs
+ * again, on 2-level, and say loudly which channels are gone.
+ */
+static void xevt_switch_after_reset(const struct xevt_abi *to, int err)
+{
+	unsigned int lost = 0;
+
+	stop_machine_cpuslocked(xevt_reset_fn, &lost, NULL);
+	pr_crit("switch to the %s ABI (xen.evtchn_abi=%s) failed (%d) after Xen reset every event channel: VIRQs and IPIs bound again on the %s ABI, %u other channels lost until their drivers bind again\n",
+		to->name, to->key, err, xevt_abi_name(), lost);
+}
+
+/*
  * The run-time switch.  Xen moves a domain from 2-level to FIFO or
  * 3-level with its ports open (and carries each port's pending bit over);
  * it moves nothing back without EVTCHNOP_reset, which closes every port.
@@ -349,6 +411,10 @@ static int xevt_switch_abi(const struct xevt_abi *to)
 
 	/* 2. */
 	err = to->probe(&new);
+	if (err && xevt_domain_was_reset()) {
+		xevt_switch_after_reset(to, err);
+		goto unmask;
+	}
 	if (err) {
 		pr_warn("switch to the %s ABI (xen.evtchn_abi=%s) refused (%d): staying on the %s ABI, every channel as it was\n",
 			to->name, to->key, err, from->name);
@@ -384,8 +450,9 @@ static int xevt_switch_abi(const struct xevt_abi *to)
 		       unready, to->name);
 
 unmask:
+	/* Also from bindings that lost their port: a new one starts clean. */
 	list_for_each_entry(xi, &xevt_list, node) {
-		if (READ_ONCE(xi->port) && !xevt_switch_keeps_live(xi))
+		if (!xevt_switch_keeps_live(xi))
 			xevt_unmask(xi, XEVT_MASK_SWITCH);
 	}
 out:

@@ -993,6 +993,29 @@ int hx_resume_to(void (*host)(void))
 	return resume_cpus();
 }
 
+/*
+ * EVTCHNOP_reset of ourselves with every CPU up, as a 3-level probe's undo
+ * does during a run-time switch: Xen closes every port; the core's
+ * xevt_abi_reset() (in stop_machine(): CPU 0, interrupts off) masks every
+ * port, and every binding is gone.
+ */
+int hx_reset_domain(void)
+{
+	struct evtchn_reset r = { .dom = DOMID_SELF };
+	unsigned long flags;
+	int rc;
+
+	rc = evtchn_op(EVTCHNOP_reset, &r);
+	if (rc)
+		return rc;
+	shim_set_cpu(0);
+	local_irq_save(flags);
+	xevt_abi_reset();
+	local_irq_restore(flags);
+	forget_bindings();
+	return 0;
+}
+
 int hx_resume(void)
 {
 	return hx_resume_to(NULL);

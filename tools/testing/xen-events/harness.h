@@ -150,6 +150,8 @@ int hx_cpu_up(unsigned int cpu);
  * core's xevt_abi_resume() runs; when the new domain refuses the ABI in
  * use, the core carries on with 2-level (hx_abi() says which).
  */
+/* EVTCHNOP_reset with ports bound, then the core's xevt_abi_reset(). */
+int hx_reset_domain(void);
 int hx_resume(void);
 /*
  * The same, with @host() run once the model is the new domain, before the

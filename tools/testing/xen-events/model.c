@@ -1217,6 +1217,8 @@ static void reset_domain_locked(void)
 			continue;
 		if (p->state == MX_INTERDOMAIN && p->remote_dom == MX_PEER_DOMID)
 			dom.peer[p->remote_port].local = 0;
+		/* Xen's reset closes each port: evtchn_free() clears pending. */
+		clear_pending(port);
 		p->state = MX_FREE;
 		p->latched = false;
 	}

@@ -301,6 +301,33 @@ static bool test_boot_choice(void)
 	return true;
 }
 
+/*
+ * A run-time switch whose probe reset the domain (3-level: Xen took the
+ * bitmaps, refused an L2, and the undo's EVTCHNOP_reset closed every
+ * port): the core's xevt_abi_reset() leaves 2-level in use, every port
+ * masked, nothing delivered of what was pending, and ports bound again
+ * deliver each event once.
+ */
+static bool test_reset_with_ports_bound(void)
+{
+	u64 before;
+
+	SETUP(2);
+	ASSERT_OK(hx_bind_many(HX_PEER, 100, NULL));
+	ASSERT_OK(hx_raise(50));
+	hx_mask(60);
+	ASSERT_OK(hx_raise(60));
+	ASSERT_OK(hx_reset_domain());
+	ASSERT_TRUE(xevt_abi_current() == xevt_abi_2level());
+	ASSERT_EQ(mx_abi(), MX_ABI_2L);
+	ASSERT_TRUE(every_port_masked());
+	before = hx_total_delivered();
+	hx_drain();
+	ASSERT_EQ(hx_total_delivered(), before);
+	return fresh_ports_each_once();
+}
+
 #define ABI_TESTS							\
 	TEST_ABI(resume_abi_lost, A_ALL),				\
+	TEST_ABI(reset_with_ports_bound, A_2L),				\
 	TEST_GROUP(abi, boot_choice, A_ALL, 0),
