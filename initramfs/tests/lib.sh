@@ -8,16 +8,28 @@ report() { echo "$XEVT_MARK | $*"; }
 verdict_ok() { say "ok $1"; }
 verdict_fail() { say "not ok $1 # $2"; }
 
+# Listing (XEVT_LIST=1 in the environment): a test script prints the name
+# of every verdict it will give, "xevt-list NAME" each, and runs nothing.
+# check() does so by itself; a script whose names come from elsewhere
+# (a program, a loop) tests listing and calls list_name or the program's
+# list=1.
+listing() { [ "${XEVT_LIST:-}" = 1 ]; }
+list_name() { echo "xevt-list $1"; }
+
 # xevt_arg NAME: value of xevt.NAME= on the kernel command line.
 xevt_arg() {
 	tr ' ' '\n' </proc/cmdline | sed -n "s/^xevt\.$1=//p" | tail -n 1
 }
 
 # check NAME CMD...: run CMD, print the verdict for NAME; CMD prints the
-# reason for a failure on stdout.
+# reason for a failure on stdout.  When listing: print NAME, run nothing.
 check() {
 	local name="$1" out
 	shift
+	if listing; then
+		list_name "$name"
+		return 0
+	fi
 	if out=$("$@" 2>&1); then
 		verdict_ok "$name"
 	else

@@ -14,7 +14,9 @@
  * and still receives events (a loopback pair, events counted).
  *
  * Verdicts: "@@XEVT@@ ok <name>" / "@@XEVT@@ not ok <name> # <why>" on
- * stdout; the exit status is 1 when any test failed.
+ * stdout; the exit status is 1 when any test failed.  With list=1 nothing
+ * runs: "xevt-list <name>" for each verdict it would give with these
+ * arguments.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -414,10 +416,37 @@ static const char *arg(int argc, char **argv, const char *key,
 	return dflt;
 }
 
+/* list=1: the names main() below gives verdicts for, in its order. */
+static int list(const char *xen, const char *abi)
+{
+	static const char *const patched[] = {
+		"query", "bad_cmd_einval", "null_arg_efault",
+		"l2_before_bitmaps_einval", "bitmaps_bad_args_einval",
+	};
+	size_t i;
+
+	if (!strcmp(xen, "stock")) {
+		printf("xevt-list xen3l_stock_query_enosys\n");
+		return 0;
+	}
+	for (i = 0; i < sizeof(patched) / sizeof(patched[0]); i++)
+		printf("xevt-list xen3l_%s\n", patched[i]);
+	printf("xevt-list xen3l_%s\n", strcmp(abi, "fifo") == 0 ?
+	       "bitmaps_on_fifo_ebusy" : "bitmaps_bad_frames_einval");
+	if (strcmp(abi, "2level") == 0)
+		printf("xevt-list xen3l_expand_array_on_2l_eopnotsupp\n");
+	printf("xevt-list xen3l_nothing_changed\n");
+	printf("xevt-list xen3l_events_still_delivered\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *xen = arg(argc, argv, "xen", "patched");
 	const char *abi = arg(argc, argv, "abi", "fifo");
+
+	if (!strcmp(arg(argc, argv, "list", "0"), "1"))
+		return list(xen, abi);
 
 	mlockall(MCL_CURRENT | MCL_FUTURE);
 	privcmd_fd = open("/dev/xen/privcmd", O_RDWR);

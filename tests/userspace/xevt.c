@@ -32,6 +32,8 @@ static int nr_failed;
 /* budgets=1: run nothing, sum the budgets of the tests that would run. */
 static int budgets_only;
 static unsigned long budget_sum;
+/* list=1: run nothing, print "xevt-list <name>" of each test that would run. */
+static int list_only;
 static int nr_args;
 static char **args;
 
@@ -145,6 +147,7 @@ void xv_start(const char *prog, int argc, char **argv)
 	/* A reader that went away must not kill the test with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	budgets_only = xv_arg_long("budgets", 0) > 0;
+	list_only = xv_arg_long("list", 0) > 0;
 }
 
 int xv_finish(void)
@@ -153,6 +156,8 @@ int xv_finish(void)
 		printf("xevt-budget %lu\n", budget_sum);
 		return 0;
 	}
+	if (list_only)
+		return 0;
 	return nr_failed ? 1 : 0;
 }
 
@@ -278,6 +283,10 @@ void xv_run(const char *name, unsigned int budget_s, xv_test_fn fn)
 		budget_s = xv_arg_long("budget", 0);
 	if (budgets_only) {
 		budget_sum += budget_s;
+		return;
+	}
+	if (list_only) {
+		line("xevt-list %s", name);
 		return;
 	}
 	kfd = kmsg_open_at_end();
