@@ -3,10 +3,15 @@
 
 XEVT_MARK='@@XEVT@@'
 
+# The verdict channel (see mk/check-boot.sh): /init opens the second UART
+# (COM2, /dev/ttyS1) on fd 9 and exports XEVT_CHAN_FD=9; verdicts, the
+# expected list and "done" are written there, and nothing else is.  They
+# also go to the console (stdout) for people reading the serial log.
+chan() { [ "${XEVT_CHAN_FD:-}" != 9 ] || echo "$XEVT_MARK $*" >&9; }
 say() { echo "$XEVT_MARK $*"; }
 report() { echo "$XEVT_MARK | $*"; }
-verdict_ok() { say "ok $1"; }
-verdict_fail() { say "not ok $1 # $2"; }
+verdict_ok() { say "ok $1"; chan "ok $1"; }
+verdict_fail() { say "not ok $1 # $2"; chan "not ok $1 # $2"; }
 
 # Listing (XEVT_LIST=1 in the environment): a test script prints the name
 # of every verdict it will give, "xevt-list NAME" each, and runs nothing.
