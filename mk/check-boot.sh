@@ -28,11 +28,14 @@
 # (configs/kernel.config: CONFIG_SERIAL_8250, two legacy ports) makes it
 # /dev/ttyS1; /init opens it and only verdict writers write there
 # (initramfs/tests/lib.sh chan, tests/userspace/xevt.c, xen3l_query.c).
-# Why a UART: a PV dom0 has no other device both sides already know with
-# no new driver stack (virtio-console needs virtio-pci under Xen, a disk
-# image is read only after the boot and loses what a crash leaves in the
-# page cache); a UART line is out the moment it is written.  The verdicts
-# still appear on the console too, for people reading the serial log.
+# Why a UART: one small driver, and a line is out the moment it is
+# written.  The alternatives: a virtio console needs virtio and virtio-pci
+# in the PV dom0; isa-debugcon needs port I/O from userspace (ioperm or
+# /dev/port, both off in our allnoconfig-based kernel); a disk image is
+# read only after the boot and loses what a crash leaves unwritten.
+# COM2's interrupt (IRQ 3) reaches dom0 as a PIRQ event channel
+# (/proc/interrupts: xen-pirq ttyS1), as the console's hvc0 rides an event
+# channel too.  The verdicts also appear on the console, for people.
 #
 # Every verdict is accounted for: before any test runs, /init writes
 # "@@XEVT@@ expect <name>" on the channel for every verdict the row's test
