@@ -151,7 +151,7 @@ static void *watchdog(void *unused)
 		if (wd.progress)
 			wd.progress(buf, sizeof(buf), wd.arg);
 		verdict_line(MARK " not ok %s # watchdog: still running after %u s%s%s",
-		     wd.test, wd.budget_s, buf[0] ? "; " : "", buf);
+			     wd.test, wd.budget_s, buf[0] ? "; " : "", buf);
 		_exit(3);
 	}
 	pthread_mutex_unlock(&wd.lock);
