@@ -8,20 +8,23 @@
 #   -i INITRD   initramfs
 #   -a ARGS     extra dom0 kernel arguments
 #   -X ARGS     extra Xen arguments
-#   -l LOG      serial log file
+#   -l LOG      serial log file (COM1: Xen's console, dom0's hvc0)
+#   -V VLOG     verdict channel file: a second UART (COM2) that only the
+#               initramfs's verdict lines are written to (mk/check-boot.sh)
 #   -t SECONDS  timeout (default 300)
 #   -Q ARGS     extra QEMU arguments (devices), split on blanks
 #   -m MIB      memory of the emulated machine (default 2048)
 #
-# Exit status: 0 when the initramfs said "done", 2 on timeout, 3 on a
+# Exit status: 0 when the initramfs said "done" (on the console or the
+# verdict channel), 2 on timeout, 3 on a
 # panic or a crash, 4 when QEMU stopped before "done".
 set -uo pipefail
 timeout=300 mem=2048
-args= xargs_= log= qargs=
-while getopts x:k:i:a:X:l:t:Q:m: o; do
+args='' xargs_='' log='' qargs='' vlog=''
+while getopts x:k:i:a:X:l:V:t:Q:m: o; do
 	case $o in
 	x) xen=$OPTARG ;; k) kernel=$OPTARG ;; i) initrd=$OPTARG ;;
-	a) args=$OPTARG ;; X) xargs_=$OPTARG ;; l) log=$OPTARG ;;
+	a) args=$OPTARG ;; X) xargs_=$OPTARG ;; l) log=$OPTARG ;; V) vlog=$OPTARG ;;
 	t) timeout=$OPTARG ;; Q) qargs=$OPTARG ;; m) mem=$OPTARG ;;
 	*) exit 64 ;;
 	esac
@@ -39,18 +42,29 @@ dom0_cmd="console=hvc0 earlyprintk=xen $args"
 mods="${kernel} ${dom0_cmd//,/,,},${initrd}"
 
 : >"$log"
+# The second -serial is COM2 (0x2f8, IRQ 3): Xen, told console=com1 only,
+# leaves it alone, and dom0's 8250 driver finds it as ttyS1.
+vser=()
+if [ -n "$vlog" ]; then
+	: >"$vlog"
+	vser=(-serial "file:$vlog")
+fi
 # shellcheck disable=SC2086 # $qargs is a list of QEMU arguments
 qemu-system-x86_64 -machine pc -cpu qemu64 -smp 2 -m "$mem" \
-	-display none -monitor none -serial "file:$log" -no-reboot \
+	-display none -monitor none -serial "file:$log" "${vser[@]}" -no-reboot \
 	-kernel "$xen" -append "$xen_cmd" -initrd "$mods" $qargs &
 qpid=$!
 
 status=4
 start=$(date +%s)
 done_at=
+said_done() {
+	grep -qa "^$mark done" <(tr -d '\r' <"$log") ||
+		{ [ -n "$vlog" ] && grep -qa "^$mark done" <(tr -d '\r' <"$vlog"); }
+}
 while kill -0 "$qpid" 2>/dev/null; do
 	now=$(date +%s)
-	if [ -z "$done_at" ] && grep -qa "^$mark done" <(tr -d '\r' <"$log"); then
+	if [ -z "$done_at" ] && said_done; then
 		done_at=$now
 	fi
 	if grep -qaE 'Kernel panic|Panic on CPU|FATAL TRAP|BUG: |Oops: ' "$log"; then
@@ -71,7 +85,7 @@ done
 kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
 wait "$qpid" 2>/dev/null
 
-if grep -qa "^$mark done" <(tr -d '\r' <"$log") && [ "$status" != 3 ]; then
+if said_done && [ "$status" != 3 ]; then
 	status=0
 fi
 case $status in

@@ -48,6 +48,13 @@ step_tests() { "$repo/mk/test-step.sh" "$build/step-test" >>"$res"; }
 step -l "$out/host-step.log" "host: testing the progress reporter (mk/step.sh)" "~10 s" step_tests ||
 	result "not ok host step: test-step.sh ran to its end # see $out/host-step.log"
 
+# The boot verdict accounting (mk/verdicts.sh) and the verdict lists of
+# every boot row's test scripts and programs (XEVT_LIST=1, list=1).
+# shellcheck disable=SC2317 # run by step
+verdict_tests() { "$repo/mk/test-verdicts.sh" "$repo" "$build/verdicts-test" >>"$res"; }
+step -l "$out/host-verdicts.log" "host: testing the verdict lists and their accounting" "~10 s" verdict_tests ||
+	result "not ok host verdicts: test-verdicts.sh ran to its end # see $out/host-verdicts.log"
+
 # run_tests NAME BINARY LOG: one test program; its lines go to $res.
 run_tests() {
 	local name=$1 bin=$2 log=$3 rc

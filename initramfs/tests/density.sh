@@ -41,6 +41,19 @@ for kv in $(echo "$opts" | tr , ' '); do
 	esac
 done
 
+# XEVT_LIST=1: the names of the verdicts below, nothing run.
+if listing; then
+	for v in create initial_events; do list_name "density_$v"; done
+	i=1
+	while [ "$i" -le "$r" ]; do list_name "density_round_$i"; i=$((i + 1)); done
+	list_name density_guests_alive
+	[ "$view" != 1 ] || list_name density_view
+	list_name density_teardown
+	[ -z "$headroom" ] || list_name density_headroom
+	list_name density_tool_exit
+	exit 0
+fi
+
 set -- -n "$n" -c "$c" -r "$r" -e "$e" -m "$m" -t "$t"
 [ "$(xevt_arg density_debug)" = 1 ] && export XEVT_DENSITY_DEBUG=1
 [ "$view" = 1 ] && set -- "$@" -V

@@ -3,10 +3,23 @@
 
 XEVT_MARK='@@XEVT@@'
 
+# The verdict channel (see mk/check-boot.sh): /init opens the second UART
+# (COM2, /dev/ttyS1) on fd 9 and exports XEVT_CHAN_FD=9; verdicts, the
+# expected list and "done" are written there, and nothing else is.  They
+# also go to the console (stdout) for people reading the serial log.
+chan() { [ "${XEVT_CHAN_FD:-}" != 9 ] || echo "$XEVT_MARK $*" >&9; }
 say() { echo "$XEVT_MARK $*"; }
 report() { echo "$XEVT_MARK | $*"; }
-verdict_ok() { say "ok $1"; }
-verdict_fail() { say "not ok $1 # $2"; }
+verdict_ok() { say "ok $1"; chan "ok $1"; }
+verdict_fail() { say "not ok $1 # $2"; chan "not ok $1 # $2"; }
+
+# Listing (XEVT_LIST=1 in the environment): a test script prints the name
+# of every verdict it will give, "xevt-list NAME" each, and runs nothing.
+# check() does so by itself; a script whose names come from elsewhere
+# (a program, a loop) tests listing and calls list_name or the program's
+# list=1.
+listing() { [ "${XEVT_LIST:-}" = 1 ]; }
+list_name() { echo "xevt-list $1"; }
 
 # xevt_arg NAME: value of xevt.NAME= on the kernel command line.
 xevt_arg() {
@@ -14,10 +27,14 @@ xevt_arg() {
 }
 
 # check NAME CMD...: run CMD, print the verdict for NAME; CMD prints the
-# reason for a failure on stdout.
+# reason for a failure on stdout.  When listing: print NAME, run nothing.
 check() {
 	local name="$1" out
 	shift
+	if listing; then
+		list_name "$name"
+		return 0
+	fi
 	if out=$("$@" 2>&1); then
 		verdict_ok "$name"
 	else

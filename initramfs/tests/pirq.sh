@@ -21,6 +21,16 @@ cycles=$(xevt_arg pirq_cycles)
 dev=eth0
 ev=/sys/kernel/debug/xen/events
 
+# XEVT_LIST=1: the names of the verdicts below, nothing run.
+if listing; then
+	list_name pirq_msi_ahci_disk_reads_counted
+	list_name "pirq_${mode}_bound_at_link_up"
+	list_name "pirq_${mode}_traffic_counted"
+	list_name "pirq_${mode}_down_up_${cycles}_cycles"
+	list_name "pirq_${mode}_freed_at_link_down"
+	exit 0
+fi
+
 # eth0's lines of /proc/interrupts, "IRQ total chip flow action" each.
 # The action list of a shared line reads "eth0, other"; eth0's own names
 # are "eth0" or "eth0-rx-0" and the like.

@@ -7,6 +7,7 @@
 #                    records survive the ring buffer wrapping around
 #   splat.sh         (last thing /init does) scan that copy: verdicts
 #                    "splat_scan_selftest" and "no_kernel_splat"
+#   splat.sh list    the names of those two verdicts ("xevt-list NAME")
 #
 # Why not only panic_on_warn: in 6.1 lockdep reports and "suspicious RCU
 # usage" are printed without going through WARN(), so they neither panic
@@ -276,6 +277,10 @@ no_splat() {
 
 case ${1:-check} in
 start) capture_start ;;
+list)
+	list_name splat_scan_selftest
+	list_name no_kernel_splat
+	;;
 check)
 	check splat_scan_selftest selftest
 	if capture_stop; then
@@ -284,5 +289,5 @@ check)
 		verdict_fail no_kernel_splat "the kernel log was not copied (splat.sh start did not run)"
 	fi
 	;;
-*) echo "usage: splat.sh [start|check]" >&2; exit 64 ;;
+*) echo "usage: splat.sh [start|check|list]" >&2; exit 64 ;;
 esac

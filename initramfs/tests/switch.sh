@@ -8,6 +8,8 @@
 #   xevt.switch=KEY            the ABI to switch to (fifo or 3level)
 #   xevt.switch_refuse=K:E     first a switch to K refused with errno E
 #   xevt.switch_after=K:E      after it, a switch to K refused with errno E
+# XEVT_LIST=1: the names of the verdicts (the program's, list=1, and the
+# dmesg checks below), nothing run.
 . /tests/lib.sh
 
 to=$(xevt_arg switch)
@@ -17,6 +19,14 @@ bin=/bin/xevt-switch
 set -- "to=$to"
 [ -n "$refuse" ] && set -- "$@" "refuse=$refuse"
 [ -n "$after" ] && set -- "$@" "after=$after"
+
+if listing; then
+	"$bin" list=1 "$@" | grep '^xevt-list '
+	list_name switch_dmesg
+	[ -z "$refuse" ] || list_name switch_dmesg_refused
+	[ -z "$after" ] || list_name switch_dmesg_refused_after
+	exit 0
+fi
 
 budget=$("$bin" budgets=1 "$@" | sed -n 's/^xevt-budget \([0-9][0-9]*\)$/\1/p')
 if [ -z "$budget" ]; then
@@ -28,7 +38,7 @@ timeout -s KILL $((budget + 60)) "$bin" "$@"
 rc=$?
 report "$bin: exit status $rc after $(($(date +%s) - start)) s"
 case $rc in
-0 | 1) ;;
+0 | 1) ;; # ran to its end; its verdicts decide
 *) verdict_fail switch_run "$bin ended with exit status $rc: its later tests did not run" ;;
 esac
 

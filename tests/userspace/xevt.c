@@ -32,6 +32,10 @@ static int nr_failed;
 /* budgets=1: run nothing, sum the budgets of the tests that would run. */
 static int budgets_only;
 static unsigned long budget_sum;
+/* list=1: run nothing, print "xevt-list <name>" of each test that would run. */
+static int list_only;
+/* The verdict channel /init opened (fd 9, XEVT_CHAN_FD=9), else -1. */
+static int chan_fd = -1;
 static int nr_args;
 static char **args;
 
@@ -52,7 +56,7 @@ static struct {
 /* ---- output ---------------------------------------------------------- */
 
 /* One write() per line, so lines of concurrent threads never interleave. */
-static void put_line(const char *fmt, va_list ap)
+static void put_line(int fd, const char *fmt, va_list ap)
 {
 	char buf[1024];
 	int n;
@@ -66,7 +70,7 @@ static void put_line(const char *fmt, va_list ap)
 		if (buf[i] == '\n' || buf[i] == '\r')
 			buf[i] = ' ';
 	buf[n++] = '\n';
-	if (write(STDOUT_FILENO, buf, n) < 0)
+	if (write(fd, buf, n) < 0)
 		return;
 }
 
@@ -77,7 +81,24 @@ static void line(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	put_line(fmt, ap);
+	put_line(STDOUT_FILENO, fmt, ap);
+	va_end(ap);
+}
+
+/* A verdict: on the console and on the verdict channel. */
+static void verdict_line(const char *fmt, ...)
+	__printf(1, 2);
+static void verdict_line(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	put_line(STDOUT_FILENO, fmt, ap);
+	va_end(ap);
+	if (chan_fd < 0)
+		return;
+	va_start(ap, fmt);
+	put_line(chan_fd, fmt, ap);
 	va_end(ap);
 }
 
@@ -129,8 +150,8 @@ static void *watchdog(void *unused)
 			continue;
 		if (wd.progress)
 			wd.progress(buf, sizeof(buf), wd.arg);
-		line(MARK " not ok %s # watchdog: still running after %u s%s%s",
-		     wd.test, wd.budget_s, buf[0] ? "; " : "", buf);
+		verdict_line(MARK " not ok %s # watchdog: still running after %u s%s%s",
+			     wd.test, wd.budget_s, buf[0] ? "; " : "", buf);
 		_exit(3);
 	}
 	pthread_mutex_unlock(&wd.lock);
@@ -139,12 +160,18 @@ static void *watchdog(void *unused)
 
 void xv_start(const char *prog, int argc, char **argv)
 {
+	const char *chan;
+
 	prog_name = prog;
 	nr_args = argc - 1;
 	args = argv + 1;
 	/* A reader that went away must not kill the test with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	budgets_only = xv_arg_long("budgets", 0) > 0;
+	list_only = xv_arg_long("list", 0) > 0;
+	chan = getenv("XEVT_CHAN_FD");
+	if (chan && !strcmp(chan, "9") && fcntl(9, F_GETFD) >= 0)
+		chan_fd = 9;
 }
 
 int xv_finish(void)
@@ -153,6 +180,8 @@ int xv_finish(void)
 		printf("xevt-budget %lu\n", budget_sum);
 		return 0;
 	}
+	if (list_only)
+		return 0;
 	return nr_failed ? 1 : 0;
 }
 
@@ -280,6 +309,10 @@ void xv_run(const char *name, unsigned int budget_s, xv_test_fn fn)
 		budget_sum += budget_s;
 		return;
 	}
+	if (list_only) {
+		line("xevt-list %s", name);
+		return;
+	}
 	kfd = kmsg_open_at_end();
 	kerr = errno;
 	t0 = xv_now_ns();
@@ -311,9 +344,9 @@ void xv_run(const char *name, unsigned int budget_s, xv_test_fn fn)
 	xv_report("%s: %.2f s", name, (xv_now_ns() - t0) / 1e9);
 	if (rc) {
 		nr_failed++;
-		line(MARK " not ok %s # %s", name, why[0] ? why : "failed");
+		verdict_line(MARK " not ok %s # %s", name, why[0] ? why : "failed");
 	} else {
-		line(MARK " ok %s", name);
+		verdict_line(MARK " ok %s", name);
 	}
 }
 

@@ -46,7 +46,11 @@ void xv_report(const char *fmt, ...) __printf(1, 2);
  * reported as failed and the program exits (budget=N on the command line
  * overrides every budget).  With budgets=1 on the command line nothing
  * runs: xv_finish() prints "xevt-budget <sum of the budgets in seconds of
- * the tests that would run>" and returns 0.
+ * the tests that would run>" and returns 0.  With list=1 nothing runs
+ * either: xv_run() prints "xevt-list <name>" for each test that would run
+ * with these arguments (in order) and xv_finish() returns 0.
+ * Verdicts go to stdout and, when /init opened the verdict channel
+ * (XEVT_CHAN_FD=9 in the environment, fd 9 open), to fd 9 as well.
  */
 typedef int (*xv_test_fn)(char *why, size_t len);
 void xv_run(const char *name, unsigned int budget_s, xv_test_fn fn);
