@@ -15,6 +15,7 @@
 #   make insn-plugin    the instruction-counting QEMU plugin (tools/insn-count)
 #   make bench-insn     exact instruction counts per event and round trip
 #   make density        thousands of real guests per ABI, to the ceiling
+#   make mutants [MUTANTS=names|host|kernel]  known bugs put back, one at a time
 #   UPSTREAM_EVENTS=1   any of the above with upstream's events code
 
 SHELL      := /bin/bash
@@ -36,7 +37,7 @@ BOOT_TABLES := $(sort $(wildcard tests/boot/*.table))
 KFRAGS     := configs/kernel.config configs/kunit.config
 
 .PHONY: all deps tree kernel kernel-debug initramfs initramfs-image run check check-host check-boot \
-	bench-host fuzz-host bench bench-insn insn-plugin density xen clean distclean help
+	bench-host fuzz-host bench bench-insn insn-plugin density mutants xen clean distclean help
 
 all: kernel
 
@@ -199,6 +200,20 @@ bench-insn: deps
 # ceiling, one boot per run; table, CSV and plot in $(BUILD)/density/.
 density: deps
 	@mk/density.sh $(REPO) $(BUILD)
+
+# make mutants: each tests/mutants/*.patch (a known bug put back in our
+# design) applied to a copy, rebuilt, and run against the tests that claim
+# to guard it; one line per mutant, killed (by which test) or survived;
+# see mk/mutants.sh.  MUTANTS= names, or host / kernel.
+MUTANTS ?=
+mutants: deps
+	@mk/prepare-tree.sh $(REPO) $(BUILD)
+	@if echo " $(MUTANTS) " | grep -qv ' host '; then \
+		$(MAKE) --no-print-directory initramfs >/dev/null && \
+		{ grep -lq '^Xen: *patched' tests/mutants/*.patch 2>/dev/null && \
+		  $(MAKE) --no-print-directory xen >/dev/null || true; }; \
+	fi
+	@mk/mutants.sh $(REPO) $(BUILD) $(MUTANTS)
 
 kernel-debug: tree
 	@mk/build-kernel.sh $(BUILD) debug $(KFRAGS) configs/debug.config

@@ -91,6 +91,26 @@ else
 	result "not ok host build test program # see $out/host-build.log"
 fi
 
+# Known bugs put back (tests/mutants/, mk/mutants.sh): every mutant must
+# still apply and name tests that exist, and each host one, applied to a
+# copy and built there, must be killed by the tests it names.  The kernel
+# ones need a rebuild and a boot each: make mutants.
+if [ -x "$obj/xen-events-test" ]; then
+	"$obj/xen-events-test" -l >"$out/host-test-list.txt" 2>/dev/null
+	HOST_TEST_LIST=$out/host-test-list.txt MUTANTS_CHECK=1 \
+		"$repo/mk/mutants.sh" "$repo" "$build" >>"$res" 2>"$out/host-mutants-check.log" ||
+		result "not ok host mutants listed # see $out/host-mutants-check.log"
+	step -l "$out/host-mutants.log" "host: putting known bugs back, one at a time (tests/mutants/, host kind)" \
+		"cold: ~1 min; then ~15 s" "$repo/mk/mutants.sh" "$repo" "$build" host
+	if [ -s "$build/mutants/table.txt" ]; then
+		awk '$1 == "killed" { print "ok host mutant " $2 " killed (row " $4 ") " $5 " " $6 " " $7; next }
+		     { print "not ok host mutant " $2 " killed (row " $4 ") # " $1 }' \
+			"$build/mutants/table.txt" >>"$res"
+	else
+		result "not ok host mutants run # no table, see $out/host-mutants.log"
+	fi
+fi
+
 # The 3-level ABI's own tests (registration, fallback, query, carry-over)
 # are the 3level/ group of the test program: it must have run them, as it
 # must run the backend.
