@@ -931,6 +931,75 @@ static void virq_global_con_ring_bind_deliver_rebind(struct kunit *test)
 }
 
 /*
+ * A global VIRQ moved off CPU 0 by its IRQ's affinity (Linux 6.1.158,
+ * "Update virq_to_irq on migration") is looked up on the CPU Xen raises
+ * it on now, and is delivered there.  Binding it again on CPU 0 while it
+ * is bound on CPU 1 is refused with -EEXIST (6.1.192, CVE-2025-40160:
+ * that bind hit a BUG_ON); the first binding stays whole (the same IRQ
+ * and port, still delivered on CPU 1), and unbinding it leaves the VIRQ
+ * mapped on no CPU.
+ */
+static void virq_global_moved_off_cpu0_then_rebind_eexist(struct kunit *test)
+{
+	struct xek_chan *c = xek_chan_new(test);
+	struct xek_chan *dup = xek_chan_new(test);
+	struct evtchn_status s;
+	evtchn_port_t port = 0, first;
+	int irq = -1, bound, again;
+
+	KUNIT_ASSERT_GE(test, num_online_cpus(), 2U);
+	KUNIT_ASSERT_LT_MSG(test, xek_find_virq(test, VIRQ_CON_RING, &irq,
+						&port), 0,
+			    "VIRQ_CON_RING already bound");
+	bound = bind_virq_to_irqhandler(VIRQ_CON_RING, 0, xek_handler, 0,
+					"xek-virq", c);
+	KUNIT_ASSERT_GE(test, bound, 0);
+	c->irq = bound;
+	list_add_tail(&c->node, &((struct xek_state *)test->priv)->chans);
+
+	KUNIT_ASSERT_EQ(test, irq_set_affinity(bound, cpumask_of(1)), 0);
+	KUNIT_ASSERT_EQ_MSG(test, xek_find_virq(test, VIRQ_CON_RING, &irq,
+						&port), 1,
+			    "VIRQ not looked up on the CPU it moved to");
+	KUNIT_EXPECT_EQ(test, irq, bound);
+	first = port;
+	c->port = port;
+	KUNIT_ASSERT_EQ(test, hv_status(port, &s), 0);
+	KUNIT_EXPECT_EQ(test, s.vcpu, 1U);
+	atomic_set(&c->hits, 0);
+	KUNIT_ASSERT_EQ(test, hv_debug_key('m'), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, xek_wait_hits(c, 1, XEK_ARRIVE_MS),
+			      "moved VIRQ not delivered");
+	KUNIT_EXPECT_EQ(test, c->last_cpu, 1);
+
+	again = bind_virq_to_irqhandler(VIRQ_CON_RING, 0, xek_handler, 0,
+					"xek-virq-again", dup);
+	if (again >= 0) {
+		dup->irq = again;
+		dup->port = first;
+		list_add_tail(&dup->node,
+			      &((struct xek_state *)test->priv)->chans);
+	}
+	KUNIT_EXPECT_EQ(test, again, -EEXIST);
+
+	KUNIT_EXPECT_EQ(test, xek_find_virq(test, VIRQ_CON_RING, &irq, &port),
+			1);
+	KUNIT_EXPECT_EQ(test, irq, bound);
+	KUNIT_EXPECT_EQ(test, port, first);
+	KUNIT_EXPECT_EQ(test, irq_from_evtchn(first), (unsigned int)bound);
+	atomic_set(&c->hits, 0);
+	KUNIT_ASSERT_EQ(test, hv_debug_key('m'), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, xek_wait_hits(c, 1, XEK_ARRIVE_MS),
+			      "first binding lost its VIRQ");
+	KUNIT_EXPECT_EQ(test, c->last_cpu, 1);
+
+	xek_unbind(c);
+	KUNIT_EXPECT_LT_MSG(test, xek_find_virq(test, VIRQ_CON_RING, &irq,
+						&port), 0,
+			    "VIRQ still mapped after unbind");
+}
+
+/*
  * Per-vCPU VIRQs.  Binding: VIRQ_XENOPROF (unused by this kernel) bound
  * on CPU 1 is bound there only, in the kernel's tables and in Xen, and
  * unbinding closes it.  Delivery: Xen's debug key 'q' sends VIRQ_DEBUG
@@ -2602,6 +2671,7 @@ static struct kunit_case xen_evtchn_cases[] = {
 	KUNIT_CASE(local_unbound_port_bind_send_unbind),
 	KUNIT_CASE(xenbus_device_counts_channels_and_events),
 	KUNIT_CASE(virq_global_con_ring_bind_deliver_rebind),
+	KUNIT_CASE(virq_global_moved_off_cpu0_then_rebind_eexist),
 	KUNIT_CASE(virq_percpu_bind_on_cpu1_and_deliver),
 	KUNIT_CASE(ipi_resched_and_call_function_reach_cpu1),
 	KUNIT_CASE(disabled_irq_holds_events_enable_delivers_once),
