@@ -97,15 +97,15 @@ fi
 # ones need a rebuild and a boot each: make mutants.
 if [ -x "$obj/xen-events-test" ]; then
 	"$obj/xen-events-test" -l >"$out/host-test-list.txt" 2>/dev/null
-	HOST_TEST_LIST=$out/host-test-list.txt MUTANTS_CHECK=1 \
+	HOST_TEST_LIST=$out/host-test-list.txt MUTANTS_CHECK=1 MUTANTS_DIR=$build/mutants-host \
 		"$repo/mk/mutants.sh" "$repo" "$build" >>"$res" 2>"$out/host-mutants-check.log" ||
 		result "not ok host mutants listed # see $out/host-mutants-check.log"
 	step -l "$out/host-mutants.log" "host: putting known bugs back, one at a time (tests/mutants/, host kind)" \
-		"cold: ~1 min; then ~15 s" "$repo/mk/mutants.sh" "$repo" "$build" host
-	if [ -s "$build/mutants/table.txt" ]; then
+		"cold: ~1 min; then ~15 s" env MUTANTS_DIR="$build/mutants-host" "$repo/mk/mutants.sh" "$repo" "$build" host
+	if [ -s "$build/mutants-host/table.txt" ]; then
 		awk '$1 == "killed" { print "ok host mutant " $2 " killed (row " $4 ") " $5 " " $6 " " $7; next }
 		     { print "not ok host mutant " $2 " killed (row " $4 ") # " $1 }' \
-			"$build/mutants/table.txt" >>"$res"
+			"$build/mutants-host/table.txt" >>"$res"
 	else
 		result "not ok host mutants run # no table, see $out/host-mutants.log"
 	fi

@@ -37,6 +37,8 @@
 # Documentation/xen/events.rst).  Exit status 0 only when every mutant run
 # was killed.
 #
+# MUTANTS_DIR: where the copy, the logs and the table go (default
+# BUILD/mutants; make check-host uses BUILD/mutants-host).
 # MUTANTS_CHECK=1: only check that every mutant applies to the repository
 # as it is and names tests that exist (make check-host runs this; seconds).
 set -uo pipefail
@@ -46,7 +48,7 @@ shift 2
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
 here=$repo/mk
-mdir=$build/mutants
+mdir=${MUTANTS_DIR:-$build/mutants}
 src=$mdir/src
 # shellcheck source=mk/step.sh
 . "$here/step.sh"

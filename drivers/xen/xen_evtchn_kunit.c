@@ -1806,6 +1806,82 @@ static void fix47d97020_delayed_eoi_list_order(struct kunit *test)
 	}
 }
 
+/*
+ * The upcall's time bound (XSA-332): once an upcall has run longer than
+ * xen.event_loop_timeout, the late EOIs of the events it handles from then
+ * on are deferred by xen.event_eoi_delay, so that a flood of events cannot
+ * keep a CPU in the loop.  The loop reads the clock every 256 events
+ * (XEVT_CLOCK_EVERY): the first reading sets the deadline, a later one past
+ * it switches to deferring.  With the timeout at 0 jiffies that is the
+ * second reading.  560 ports made pending at once on CPU 0, with interrupts
+ * off, are served by one upcall; the handler issues each late EOI at once.
+ * A deferred EOI keeps its port masked, so when every port is sent one more
+ * event, those of the first 255 events answer at once (none of them can
+ * have been deferred), those from the 512th on only after the delay, each
+ * exactly once.
+ */
+static void lateeoi_deferred_after_event_loop_timeout(struct kunit *test)
+{
+	const unsigned int n = 560, first_reading = 256;
+	unsigned int old_timeout = READ_ONCE(xevt_loop_timeout);
+	unsigned int old_delay = READ_ONCE(xevt_eoi_delay);
+	unsigned int delay_ms = 3000, quick = 0, i, epoch, sent, upcalls;
+	struct xek_pair *p;
+	unsigned long flags, until;
+
+	p = kunit_kcalloc(test, n, sizeof(*p), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, p);
+	xek_pin(test, 0);
+	for (i = 0; i < n; i++)
+		xek_pair_open_dev(test, &p[i], XEK_EVTCHN_IRQ_LATEEOI, -1,
+				  NULL, XEK_RX_ON_CPU0);
+
+	WRITE_ONCE(xevt_eoi_delay, msecs_to_jiffies(delay_ms));
+	WRITE_ONCE(xevt_loop_timeout, 0);
+	local_irq_save(flags);
+	epoch = per_cpu(xevt_epoch, 0);
+	for (i = 0; i < n; i++)
+		xek_pair_send(&p[i]);
+	sent = per_cpu(xevt_epoch, 0) - epoch;
+	local_irq_restore(flags);
+	upcalls = per_cpu(xevt_epoch, 0) - epoch;
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, xek_wait_hits(p[i].rx, 1, XEK_ARRIVE_MS),
+				      "pair %u: first event not handled", i);
+	WRITE_ONCE(xevt_loop_timeout, old_timeout);
+
+	/* Ports whose EOI came at once take the next event at once. */
+	for (i = 0; i < n; i++)
+		xek_pair_send(&p[i]);
+	until = jiffies + msecs_to_jiffies(delay_ms / 3);
+	for (i = 0; i < n; i++) {
+		while (atomic_read(&p[i].rx->hits) < 2 &&
+		       time_before(jiffies, until))
+			usleep_range(1000, 2000);
+		if (atomic_read(&p[i].rx->hits) >= 2)
+			quick++;
+	}
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_TRUE_MSG(test,
+				      xek_wait_hits(p[i].rx, 2, delay_ms + XEK_ARRIVE_MS),
+				      "pair %u: event behind a deferred EOI never came", i);
+		KUNIT_EXPECT_EQ(test, atomic_read(&p[i].rx->hits), 2);
+	}
+	kunit_info(test, "%u of %u late EOIs deferred by the loop's time bound (first round: %u upcalls on CPU 0 while sending, %u after)\n",
+		   n - quick, n, sent, upcalls);
+	KUNIT_EXPECT_LT_MSG(test, quick, n,
+			    "no late EOI deferred after xen.event_loop_timeout");
+	KUNIT_EXPECT_LE_MSG(test, quick, 2 * first_reading - 1,
+			    "EOIs not deferred after the second clock reading");
+	/* A few other events (the timer's) may share the upcall. */
+	KUNIT_EXPECT_GE_MSG(test, quick, first_reading - 16,
+			    "EOIs deferred before the first clock reading");
+
+	WRITE_ONCE(xevt_eoi_delay, old_delay);
+	for (i = 0; i < n; i++)
+		xek_pair_close(test, &p[i]);
+}
+
 /* ---- Reference counts (gntdev, gntalloc: evtchn_get/put) ---------------- */
 
 /*
@@ -2685,6 +2761,7 @@ static struct kunit_case xen_evtchn_cases[] = {
 	KUNIT_CASE(lateeoi_spurious_backoff_grows_to_hz_until_reset),
 	KUNIT_CASE(lateeoi_spurious_threshold_from_xenbus_device),
 	KUNIT_CASE(unbind_with_delayed_eoi_queued),
+	KUNIT_CASE(lateeoi_deferred_after_event_loop_timeout),
 	KUNIT_CASE(fix47d97020_delayed_eoi_list_order),
 	KUNIT_CASE(refcounted_port_survives_unbind_until_put),
 	KUNIT_CASE(concurrent_bind_unbind_keeps_mappings),

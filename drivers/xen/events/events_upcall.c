@@ -73,7 +73,13 @@ static void xevt_budget(struct evtchn_loop_ctrl *ctrl)
 		ctrl->deadline = now +
 			jiffies_to_nsecs(READ_ONCE(xevt_loop_timeout));
 	else
-		ctrl->defer_eoi = now > ctrl->deadline;
+		/*
+		 * Reached, not only passed: Xen's pvclock keeps the clock
+		 * monotonic across vCPUs by returning the highest reading
+		 * seen, so two readings can be equal, and a zero timeout
+		 * must still end the budget at the second one.
+		 */
+		ctrl->defer_eoi = now >= ctrl->deadline;
 }
 
 /**
