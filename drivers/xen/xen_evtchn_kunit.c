@@ -1176,6 +1176,57 @@ static void disabled_irq_holds_events_enable_delivers_once(struct kunit *test)
 	xek_pair_close(test, &p);
 }
 
+/* The binding's count of events handed to the IRQ core (debugfs "events"). */
+static unsigned long xek_nr_events(int irq)
+{
+	struct xevt_irq *xi;
+	unsigned long n = ULONG_MAX;
+
+	rcu_read_lock();
+	xi = xevt_from_irq(irq);
+	if (xi)
+		n = READ_ONCE(xi->nr_events);
+	rcu_read_unlock();
+	return n;
+}
+
+/*
+ * A late EOI issued while the IRQ is disabled (a handler that DEBUG_SHIRQ
+ * or irqpoll calls on a disabled channel sends one: 51c23bd6) ends the
+ * wait for the EOI but must leave the port masked for the disable: an
+ * event sent meanwhile stays pending in Xen and reaches neither the IRQ
+ * core (the binding's event count does not move) nor the handler, and
+ * enable_irq() delivers it exactly once.
+ */
+static void lateeoi_while_disabled_keeps_port_masked(struct kunit *test)
+{
+	struct xek_pair p;
+	unsigned long before;
+
+	/* The event Xen raises at binding waits for its late EOI. */
+	xek_pair_open_dev(test, &p, XEK_EVTCHN_HANDLER_LATEEOI, -1, NULL,
+			  XEK_MANUAL_EOI);
+	disable_irq(p.rx->irq);
+	xen_irq_lateeoi(p.rx->irq, 0);
+	before = xek_nr_events(p.rx->irq);
+	KUNIT_ASSERT_NE(test, before, ULONG_MAX);
+
+	xek_pair_send(&p);
+	msleep(XEK_QUIET_MS);
+	KUNIT_EXPECT_EQ_MSG(test, xek_nr_events(p.rx->irq), before,
+			    "event handed to the IRQ core while the IRQ was disabled");
+	KUNIT_EXPECT_EQ(test, atomic_read(&p.rx->hits), 0);
+	KUNIT_EXPECT_TRUE(test, xen_test_irq_pending(p.rx->irq));
+
+	enable_irq(p.rx->irq);
+	KUNIT_EXPECT_TRUE_MSG(test, xek_wait_hits(p.rx, 1, XEK_ARRIVE_MS),
+			      "nothing delivered by enable_irq()");
+	xen_irq_lateeoi(p.rx->irq, 0);
+	msleep(XEK_QUIET_MS);
+	KUNIT_EXPECT_EQ(test, atomic_read(&p.rx->hits), 1);
+	xek_pair_close(test, &p);
+}
+
 /*
  * xen_clear_irq_pending() on a masked port discards the event, and
  * xen_set_irq_pending() on a masked port makes one that enable_irq()
@@ -2751,6 +2802,7 @@ static struct kunit_case xen_evtchn_cases[] = {
 	KUNIT_CASE(virq_percpu_bind_on_cpu1_and_deliver),
 	KUNIT_CASE(ipi_resched_and_call_function_reach_cpu1),
 	KUNIT_CASE(disabled_irq_holds_events_enable_delivers_once),
+	KUNIT_CASE(lateeoi_while_disabled_keeps_port_masked),
 	KUNIT_CASE(cleared_pending_dropped_set_pending_delivered),
 	KUNIT_CASE(irq_affinity_moves_delivery_to_cpu1),
 	KUNIT_CASE(rebound_port_not_handled_by_previous_cpu),
