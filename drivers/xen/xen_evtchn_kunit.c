@@ -1784,30 +1784,33 @@ static void unbind_with_delayed_eoi_queued(struct kunit *test)
 
 /*
  * Guards "fix delayed eoi list handling" (47d97020): delayed late EOIs
- * wait in a per-CPU list ordered by due time, and one due earlier than
- * all queued must go to the head (and rearm the timer), not behind them.
- * Three channels on CPU 0 are primed with 8, 6 and 1 spurious EOIs in a
- * row, so that one more spurious EOI delays each by 128, 32 and 1
- * jiffies.  Those EOIs are then sent in that order (latest due first)
- * with an event waiting behind each: the events must arrive in due order
- * (1, 32, 128), the first well before the 128-jiffy one was due.
+ * wait in a per-CPU list ordered by due time; a new one goes where its due
+ * time puts it (the head, and the timer rearmed, when it is due first).
+ * Four channels on CPU 0 are primed with 6, 1, 8 and 4 spurious EOIs in a
+ * row, so that one more spurious EOI delays each by 32, 1, 128 and 8
+ * jiffies.  Those EOIs are sent in that order, with an event waiting
+ * behind each, so the list takes one at its head (1), one at its tail
+ * (128) and one in the middle (8): the events must arrive in due order
+ * (1, 8, 32, 128), each not before it was due, and the 1-jiffy one well
+ * before the others.  Adding at the head always, or at the tail always,
+ * gets the order wrong.
  */
 static void fix47d97020_delayed_eoi_list_order(struct kunit *test)
 {
-	static const int primed[3] = { 8, 6, 1 };
-	static const long due[3] = { 128, 32, 1 };
+	static const int primed[4] = { 6, 1, 8, 4 };
+	static const long due[4] = { 32, 1, 128, 8 };
 	struct xek_order *o;
-	struct xek_pair p[3];
+	struct xek_pair p[4];
 	unsigned long flags;
-	int base[3], i, k;
-	long d[3];
+	int base[4], i, k;
+	long d[4];
 	u64 t0;
 
 	o = kunit_kzalloc(test, sizeof(*o), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, o);
 	/* xen_irq_lateeoi() queues on the caller's CPU. */
 	xek_pin(test, 0);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		xek_pair_open_dev(test, &p[i], XEK_INTERDOMAIN_HANDLER, -1,
 				  NULL, XEK_MANUAL_EOI);
 		KUNIT_ASSERT_EQ(test, irq_set_affinity(p[i].rx->irq,
@@ -1829,29 +1832,32 @@ static void fix47d97020_delayed_eoi_list_order(struct kunit *test)
 	 */
 	local_irq_save(flags);
 	t0 = get_jiffies_64();
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		xek_pair_send(&p[i]);
 		xen_irq_lateeoi(p[i].rx->irq, XEN_EOI_FLAG_SPURIOUS);
 	}
 	local_irq_restore(flags);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		KUNIT_EXPECT_TRUE_MSG(test,
 				      xek_wait_hits(p[i].rx, base[i] + 1, 5000),
 				      "channel %d: no event after its delayed EOI", i);
 		d[i] = (long)(READ_ONCE(p[i].rx->last_jiffies) - t0);
 	}
-	kunit_info(test, "due after 128/32/1 jiffies, delivered after %ld/%ld/%ld\n",
-		   d[0], d[1], d[2]);
-	KUNIT_ASSERT_EQ(test, atomic_read(&o->n), 3);
-	KUNIT_EXPECT_EQ_MSG(test, o->seen[0] * 100 + o->seen[1] * 10 + o->seen[2],
-			    210, "delivery order %d %d %d, want 2 1 0 (earliest due first)",
-			    o->seen[0], o->seen[1], o->seen[2]);
-	KUNIT_EXPECT_LT_MSG(test, d[2], d[0],
-			    "EOI due in 1 jiffy waited for the one due in 128");
-	for (i = 0; i < 2; i++)
-		KUNIT_EXPECT_GE_MSG(test, d[i], due[i], "channel %d: EOI early", i);
+	kunit_info(test, "due after 32/1/128/8 jiffies, delivered after %ld/%ld/%ld/%ld\n",
+		   d[0], d[1], d[2], d[3]);
+	KUNIT_ASSERT_EQ(test, atomic_read(&o->n), 4);
+	KUNIT_EXPECT_EQ_MSG(test, o->seen[0] * 1000 + o->seen[1] * 100 +
+			    o->seen[2] * 10 + o->seen[3], 1302,
+			    "delivery order %d %d %d %d, want 1 3 0 2 (earliest due first)",
+			    o->seen[0], o->seen[1], o->seen[2], o->seen[3]);
+	KUNIT_EXPECT_LT_MSG(test, d[1], d[0],
+			    "EOI due in 1 jiffy waited for the one due in 32");
+	for (i = 0; i < 4; i++)
+		if (i != 1)
+			KUNIT_EXPECT_GE_MSG(test, d[i], due[i],
+					    "channel %d: EOI early", i);
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		xen_irq_lateeoi(p[i].rx->irq, 0);
 		xek_pair_close(test, &p[i]);
 	}
