@@ -11,6 +11,10 @@
 #   Mutation: what the diff does; where our design makes the bug
 #             impossible, which lock, guard bit or barrier it removes
 #   Kind:     host (the harness of tools/testing/xen-events) or kernel
+#   Program:  host only: the harness program that runs the tests: test
+#             (default: xen-events-test, the backends behind a stand-in
+#             core), core (xen-events-core-test, the real core) or tsan
+#             (xen-events-core-tsan, the same under ThreadSanitizer)
 #   Test:     a test that claims to guard the row (one per line; several
 #             allowed).  host: a harness test name ("fifo/busy_link_path");
 #             kernel: a verdict name as the boot prints it
@@ -148,15 +152,22 @@ rst_row() {
 }
 
 host_run() {	# host_run NAME FILE: 0 killed, 1 survived, 2 error
-	local name=$1 f=$2 obj=$mdir/host bin t log=$mdir/$1/host.log
+	local name=$1 f=$2 obj=$mdir/host bin t log=$mdir/$1/host.log prog target
 	mkdir -p "$mdir/$name"
 	: >"$log"
+	prog=$(field "$f" Program)
+	case ${prog:-test} in
+	test) target=test-build bin=xen-events-test ;;
+	core) target=core-build bin=xen-events-core-test ;;
+	tsan) target=tsan-build bin=xen-events-core-tsan ;;
+	*) why="Program: '$prog' is not test, core or tsan"; return 2 ;;
+	esac
 	if ! nice make --no-print-directory -C "$src/tools/testing/xen-events" \
-		BUILD="$build" O="$obj" test-build >>"$log" 2>&1; then
+		BUILD="$build" O="$obj" "$target" >>"$log" 2>&1; then
 		why="the harness does not build with it (see $log)"
 		return 2
 	fi
-	bin=$obj/xen-events-test
+	bin=$obj/$bin
 	while IFS= read -r t; do
 		[ -n "$t" ] || continue
 		if ! "$bin" -s 1 -t "$t" -T 60 </dev/null >>"$log" 2>&1; then
