@@ -107,7 +107,7 @@ if [ "${MUTANTS_CHECK:-0}" = 1 ]; then
 				fi ;;
 			kernel:"kunit xen_evtchn."*)
 				c=${t#kunit xen_evtchn.}
-				grep -q "KUNIT_CASE[A-Z_]*($c[,)]" \
+				grep -q "KUNIT_CASE[A-Z_]*(${c}[,)]" \
 					"$repo"/drivers/xen/xen_evtchn_kunit.c ||
 					why="$why no KUnit case '$c';" ;;
 			kernel:*)
@@ -178,7 +178,6 @@ host_run() {	# host_run NAME FILE: 0 killed, 1 survived, 2 error
 	return 1
 }
 
-kernel_ready=0
 kernel_run() {	# kernel_run NAME FILE: 0 killed, 1 survived, 2 error
 	local name=$1 f=$2 kimg xen kern table res t line
 	local frags=(configs/kernel.config configs/kunit.config)
