@@ -91,6 +91,27 @@ else
 	result "not ok host build test program # see $out/host-build.log"
 fi
 
+# The core program: the real core (events_base.c, events_bind.c,
+# events_upcall.c, events_lateeoi.c, events_prio.c, events_usage.c) on the
+# real backends and the model, under ASan and UBSan; then the same program
+# under ThreadSanitizer (clang), which must build and run as well.
+if step -l "$out/host-core-build.log" "host: building the core program (the real core; ASan, UBSan)" \
+	"cold: ~40 s; then seconds" make -C "$harness" BUILD="$build" O="$obj" core-build; then
+	result "ok host build core program"
+	backends="2l fifo 3l" run_tests "core tests" "$obj/xen-events-core-test" \
+		"$out/host-core.log"
+else
+	result "not ok host build core program # see $out/host-core-build.log"
+fi
+if step -l "$out/host-tsan-build.log" "host: building the core program under ThreadSanitizer (clang)" \
+	"cold: ~40 s; then seconds" make -C "$harness" BUILD="$build" O="$obj" tsan-build; then
+	result "ok host build core program (TSan)"
+	backends="2l fifo 3l" run_tests "core tests under TSan" "$obj/xen-events-core-tsan" \
+		"$out/host-tsan.log"
+else
+	result "not ok host build core program (TSan) # see $out/host-tsan-build.log"
+fi
+
 # The 3-level ABI's own tests (registration, fallback, query, carry-over)
 # are the 3level/ group of the test program: it must have run them, as it
 # must run the backend.
