@@ -11,6 +11,8 @@
  * core/ABI/test.  The tests are #included (tests/core.c).
  */
 #include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>

@@ -709,6 +709,12 @@ void irq_free_desc(unsigned int irq)
 	}
 	pthread_mutex_unlock(&desc_lock);
 	if (desc) {
+		/*
+		 * As the kernel frees descriptors after a grace period: a
+		 * lookup under rcu_read_lock() (irq_set_affinity(), the
+		 * /proc path) may still hold it.
+		 */
+		synchronize_rcu();
 		pthread_mutex_destroy(&desc->lock.m);
 		free(desc);
 	}
@@ -974,19 +980,29 @@ void enable_irq(unsigned int irq)
 	raw_spin_unlock_irqrestore(&desc->lock, f);
 }
 
+/*
+ * As a write to /proc/irq/N/smp_affinity: any time, also while the IRQ is
+ * being freed.  The descriptor lock is taken with interrupts off, which
+ * the kernel's RCU counts as a read-side section: modelled by one.
+ */
 int irq_set_affinity(unsigned int irq, const struct cpumask *mask)
 {
-	struct irq_desc *desc = desc_of(irq);
+	struct irq_desc *desc;
 	unsigned long f;
-	int ret;
+	int ret = -EINVAL;
 
-	if (!desc || !desc->irq_data.chip || !desc->irq_data.chip->irq_set_affinity)
-		return -EINVAL;
+	rcu_read_lock();
+	desc = desc_of(irq);
+	if (!desc || !desc->irq_data.chip ||
+	    !desc->irq_data.chip->irq_set_affinity)
+		goto out;
 	raw_spin_lock_irqsave(&desc->lock, f);
 	ret = desc->irq_data.chip->irq_set_affinity(&desc->irq_data, mask, false);
 	if (ret == IRQ_SET_MASK_OK || ret == IRQ_SET_MASK_OK_DONE)
 		cpumask_copy(&desc->irq_data.affinity, mask);
 	raw_spin_unlock_irqrestore(&desc->lock, f);
+out:
+	rcu_read_unlock();
 	return ret < 0 ? ret : 0;
 }
 

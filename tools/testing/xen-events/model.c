@@ -183,11 +183,11 @@ static u64 chaos_next(void)
 {
 	static __thread u64 state;
 	static __thread u64 gen;
-	u64 x;
+	u64 x, seed = __atomic_load_n(&dom.chaos_seed, __ATOMIC_RELAXED);
 
-	if (!state || gen != dom.chaos_seed) {
-		gen = dom.chaos_seed;
-		state = dom.chaos_seed ^ ((u64)pthread_self() * 0x9e3779b97f4a7c15ULL);
+	if (!state || gen != seed) {
+		gen = seed;
+		state = seed ^ ((u64)pthread_self() * 0x9e3779b97f4a7c15ULL);
 		state |= 1;
 	}
 	x = state;
@@ -1925,7 +1925,8 @@ void mx_set_host(bool no_fifo, bool no_3l)
 
 void mx_set_chaos(unsigned int permille, u64 seed)
 {
-	dom.chaos_seed = seed | 1;
+	/* Atomic: vCPU threads may be at an interleaving point meanwhile. */
+	__atomic_store_n(&dom.chaos_seed, seed | 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&dom.chaos, permille, __ATOMIC_RELEASE);
 }
 
