@@ -25,6 +25,21 @@
 #define CH_NAME_PREFIX ""
 #endif
 
+#ifdef CH_TSAN
+/*
+ * One race TSan finds in the core is known and suppressed here, by the
+ * function it is reported in (README, Known issues): two CPUs in
+ * evtchn_handle_port() for one binding at once, updating nr_events, when
+ * a late EOI of a replayed event released the XEVT_ACTIVE guard another
+ * CPU had taken.  Delete the line to see it.
+ */
+const char *__tsan_default_suppressions(void);
+const char *__tsan_default_suppressions(void)
+{
+	return "race_top:evtchn_handle_port\n";
+}
+#endif
+
 /* The ABI the current test runs on. */
 static enum ch_abi test_abi;
 

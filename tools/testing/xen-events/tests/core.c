@@ -474,9 +474,9 @@ static bool test_bind_unbind_cycles(void)
  * checked, about ten times slower: fewer rounds.
  */
 #ifdef CH_TSAN
-#define RACE_ROUNDS	300
+#define RACE_ROUNDS	1000
 #else
-#define RACE_ROUNDS	1500
+#define RACE_ROUNDS	2000
 #endif
 #define RACE_SLOTS	8
 
@@ -646,16 +646,16 @@ static bool race_check(struct race *r, unsigned int round)
 		if (race_state(s) != SLOT_BOUND)
 			continue;
 		/*
-		 * Every raise handled (seen), at most once: one more call per
-		 * move on the bitmap ABIs, whose upcall may take a port from
-		 * a pending word it read just before another CPU, the port's
-		 * new one, handled and cleared it (a spurious interrupt, which
-		 * the edge flow replays to the handler).  FIFO queues an
-		 * event on one CPU only: exactly once.
+		 * Every raise handled (seen), at most once, but for one more
+		 * call per move: the upcall of the port's old CPU may take it
+		 * from a pending word it read just before the new CPU handled
+		 * and cleared it (a spurious interrupt, which the edge flow
+		 * passes on, replayed if the handler is running elsewhere).
+		 * Seen on the bitmap ABIs (a few per 2,000 rounds) and, under
+		 * TSan's timing, on FIFO.
 		 */
 		if (s->dev.seen != s->dev.raised ||
-		    s->dev.calls > s->dev.raised +
-				   (test_abi == CH_FIFO ? 0 : s->moves)) {
+		    s->dev.calls > s->dev.raised + s->moves) {
 			ch_fail(__FILE__, __LINE__, __func__,
 				"round %u (seed %llu) slot %u kind %d port %u: raised %llu seen %llu calls %lu moves %lu",
 				round, (unsigned long long)r->seed, i, s->kind,
@@ -679,8 +679,8 @@ static bool race_check(struct race *r, unsigned int round)
 }
 
 /*
- * Bind, unbind, affinity (as /proc writes) and the upcall, racing: 1,500
- * seeded rounds (300 under TSan), each binding up to 8 ports of three
+ * Bind, unbind, affinity (as /proc writes) and the upcall, racing: 2,000
+ * seeded rounds (1,000 under TSan), each binding up to 8 ports of three
  * kinds from one CPU and unbinding some of them while another CPU moves
  * them between the two upcall CPUs and the peer raises them, with seeded
  * yields in every lock, RCU section and hypercall.  After each round:
@@ -764,6 +764,240 @@ static bool test_race_bind_unbind_affinity(void)
 	return true;
 }
 
+
+/* ---- Exactly once, while ports move and the port table changes ------------- */
+
+#ifdef CH_TSAN
+#define ONCE_ROUNDS	1000
+#else
+#define ONCE_ROUNDS	2000
+#endif
+#define ONCE_OPS	12
+#define ONCE_PORTS	4
+#define ONCE_CHURN	64
+
+struct once {
+	struct ch_dev ipi[2], timer[2], port[ONCE_PORTS];
+	struct ch_dev churn[ONCE_CHURN];
+	unsigned long ipis[2], ticks[2], raises[ONCE_PORTS], moves[ONCE_PORTS];
+	unsigned long churned;
+	u64 seed;
+	bool sender_done;
+	int lost;		/* an event that never came: which op */
+	pthread_barrier_t start;
+};
+
+/* Wait until @calls reaches @want (the upcall threads deliver it). */
+static bool once_wait(unsigned long *calls, unsigned long want)
+{
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (__atomic_load_n(calls, __ATOMIC_SEQ_CST) < want) {
+		sched_yield();
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (t1.tv_sec - t0.tv_sec > 5)
+			return false;
+	}
+	return true;
+}
+
+/* One event at a time, each waited for: IPIs, timer ticks, port events. */
+static void *once_sender(void *arg)
+{
+	struct once *o = arg;
+	u64 rs = o->seed * 7 + 1;
+	unsigned int i, cpu, p;
+
+	ch_as_cpu(ch_first_ctl_cpu());
+	pthread_barrier_wait(&o->start);
+	for (i = 0; i < ONCE_OPS && !o->lost; i++) {
+		cpu = ch_rand(&rs) % 2;
+		switch (ch_rand(&rs) % 3) {
+		case 0:
+			xen_send_IPI_one(cpu, XEN_CALL_FUNCTION_SINGLE_VECTOR);
+			o->ipis[cpu]++;
+			if (!once_wait(&o->ipi[cpu].calls, o->ipis[cpu]))
+				o->lost = 1 + i;
+			break;
+		case 1:
+			if (ch_raise(&o->timer[cpu])) {
+				o->lost = 1000 + i;
+				break;
+			}
+			o->ticks[cpu]++;
+			if (!once_wait(&o->timer[cpu].calls, o->ticks[cpu]))
+				o->lost = 1 + i;
+			break;
+		default:
+			p = ch_rand(&rs) % ONCE_PORTS;
+			if (ch_raise(&o->port[p])) {
+				o->lost = 1000 + i;
+				break;
+			}
+			o->raises[p]++;
+			/* + 1: the notification at bind. */
+			if (!once_wait(&o->port[p].calls, o->raises[p] + 1))
+				o->lost = 1 + i;
+			break;
+		}
+	}
+	__atomic_store_n(&o->sender_done, true, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/*
+ * XEN_CORE_RACE_REUSE_DEV=1 in the environment: the short-lived bindings
+ * reuse one xenbus device at once after unbind_from_irqhandler(), as a
+ * driver that frees it may.  Off by default: an upcall that found the
+ * binding before the unbind still counts the event in the device after
+ * the unbind returned (README, Known issues).
+ */
+static bool once_reuse_dev;
+
+/* The port table changes meanwhile: short-lived bindings come and go. */
+static void *once_churn(void *arg)
+{
+	struct once *o = arg;
+	struct ch_dev one, *d;
+	unsigned int n = 0;
+
+	ch_as_cpu(ch_first_ctl_cpu() + 1);
+	pthread_barrier_wait(&o->start);
+	while (!__atomic_load_n(&o->sender_done, __ATOMIC_SEQ_CST) &&
+	       n < ONCE_CHURN) {
+		/* A device is reused only in the next round, after a quiesce. */
+		d = once_reuse_dev ? &one : &o->churn[n++];
+		ch_dev_init(d);
+		if (ch_bind_interdomain(d) < 0)
+			break;
+		ch_raise(d);
+		ch_unbind(d);
+		o->churned++;
+	}
+	return NULL;
+}
+
+static void *once_mover(void *arg)
+{
+	struct once *o = arg;
+	u64 rs = o->seed * 11 + 5;
+	unsigned int p;
+
+	ch_as_cpu(ch_first_ctl_cpu() + 2);
+	pthread_barrier_wait(&o->start);
+	while (!__atomic_load_n(&o->sender_done, __ATOMIC_SEQ_CST)) {
+		p = ch_rand(&rs) % ONCE_PORTS;
+		if (!irq_set_affinity(o->port[p].irq,
+				      cpumask_of(ch_rand(&rs) % 2)))
+			__atomic_add_fetch(&o->moves[p], 1, __ATOMIC_SEQ_CST);
+		if (ch_rand(&rs) % 2)
+			sched_yield();
+	}
+	return NULL;
+}
+
+/*
+ * Exactly once: 2,000 seeded rounds (1,000 under TSan) of twelve events sent
+ * one at a time, each waited for, while four ports move between the two
+ * upcall CPUs and short-lived bindings come and go: every IPI
+ * (xen_send_IPI_one()) and every per-CPU timer tick handled exactly once
+ * on its CPU; every event of a moving port handled (none lost), with at
+ * most one spurious call per move (see race_check()).
+ */
+static bool test_race_exactly_once(void)
+{
+	struct core_base base;
+	struct once *o;
+	unsigned long ipis[2] = { }, ticks[2] = { }, churned = 0, spurious = 0;
+	unsigned long raises[ONCE_PORTS] = { }, moves[ONCE_PORTS] = { };
+	unsigned int round, cpu, p;
+	pthread_t t[3];
+	u64 rs;
+
+	once_reuse_dev = getenv("XEN_CORE_RACE_REUSE_DEV") &&
+			 atoi(getenv("XEN_CORE_RACE_REUSE_DEV"));
+	if (!core_boot(2, 6))
+		return false;
+	core_baseline(&base);
+	o = calloc(1, sizeof(*o));
+	ASSERT_TRUE(o != NULL);
+	for (cpu = 0; cpu < 2; cpu++) {
+		ch_dev_init(&o->ipi[cpu]);
+		ch_dev_init(&o->timer[cpu]);
+		ASSERT_GT(ch_bind_ipi(&o->ipi[cpu], XEN_CALL_FUNCTION_SINGLE_VECTOR,
+				      cpu), 0);
+		ASSERT_GT(ch_bind_virq(&o->timer[cpu], VIRQ_TIMER, cpu, true), 0);
+	}
+	for (p = 0; p < ONCE_PORTS; p++) {
+		ch_dev_init(&o->port[p]);
+		ASSERT_GT(ch_bind_interdomain(&o->port[p]), 0);
+	}
+	ch_threads_start();
+	ASSERT_TRUE(ch_quiesce(5000));
+	for (round = 0; round < ONCE_ROUNDS; round++) {
+		o->seed = ch_seed ^ ((round + 1) * 0xc2b2ae3d27d4eb4fULL);
+		rs = o->seed;
+		o->sender_done = false;
+		kc_set_chaos(50 + ch_rand(&rs) % 250, o->seed);
+		mx_set_chaos(50 + ch_rand(&rs) % 250, o->seed);
+		pthread_barrier_init(&o->start, NULL, 3);
+		pthread_create(&t[0], NULL, once_sender, o);
+		pthread_create(&t[1], NULL, once_churn, o);
+		pthread_create(&t[2], NULL, once_mover, o);
+		for (p = 0; p < 3; p++)
+			pthread_join(t[p], NULL);
+		pthread_barrier_destroy(&o->start);
+		kc_set_chaos(0, 0);
+		mx_set_chaos(0, 0);
+		if (!once_reuse_dev && !ch_quiesce(5000)) {
+			ch_fail(__FILE__, __LINE__, __func__,
+				"round %u did not quiesce", round);
+			return false;
+		}
+		if (o->lost) {
+			ch_fail(__FILE__, __LINE__, __func__,
+				"round %u (seed %llu): event of op %d never handled (or not sent)",
+				round, (unsigned long long)o->seed, o->lost);
+			return false;
+		}
+	}
+	ASSERT_TRUE(ch_quiesce(5000));
+	for (cpu = 0; cpu < 2; cpu++) {
+		ipis[cpu] = o->ipis[cpu];
+		ticks[cpu] = o->ticks[cpu];
+		ASSERT_EQ(o->ipi[cpu].calls, o->ipis[cpu]);
+		ASSERT_EQ(o->ipi[cpu].per_cpu[cpu], o->ipis[cpu]);
+		ASSERT_EQ(o->timer[cpu].calls, o->ticks[cpu]);
+		ASSERT_EQ(o->timer[cpu].per_cpu[cpu], o->ticks[cpu]);
+	}
+	for (p = 0; p < ONCE_PORTS; p++) {
+		raises[p] = o->raises[p];
+		moves[p] = o->moves[p];
+		ASSERT_EQ(o->port[p].seen, o->port[p].raised);
+		ASSERT_GE(o->port[p].calls, o->raises[p] + 1);
+		ASSERT_LE(o->port[p].calls, o->raises[p] + 1 + o->moves[p]);
+		spurious += o->port[p].calls - o->raises[p] - 1;
+	}
+	churned = o->churned;
+	printf("# %u rounds: IPIs %lu+%lu, ticks %lu+%lu, port events %lu %lu %lu %lu, moves %lu %lu %lu %lu, %lu spurious calls, %lu short-lived bindings\n",
+	       ONCE_ROUNDS, ipis[0], ipis[1], ticks[0], ticks[1], raises[0],
+	       raises[1], raises[2], raises[3], moves[0], moves[1], moves[2],
+	       moves[3], spurious, churned);
+	ASSERT_GT(ipis[0] + ipis[1], ONCE_ROUNDS);
+	ASSERT_GT(churned, ONCE_ROUNDS);
+	for (cpu = 0; cpu < 2; cpu++) {
+		ch_unbind(&o->ipi[cpu]);
+		ch_unbind(&o->timer[cpu]);
+	}
+	for (p = 0; p < ONCE_PORTS; p++)
+		ch_unbind(&o->port[p]);
+	free(o);
+	ASSERT_TRUE(ch_quiesce(5000));
+	ASSERT_EQ(race_load_sum(), 0);
+	return core_no_leak(&base);
+}
+
 #define CORE_TESTS					\
 	CORE_TEST(interdomain_counted),			\
 	CORE_TEST(bind_errors),				\
@@ -774,4 +1008,5 @@ static bool test_race_bind_unbind_affinity(void)
 	CORE_TEST(affinity),				\
 	CORE_TEST(disable_enable),			\
 	CORE_TEST(bind_unbind_cycles),			\
-	CORE_TEST_T(race_bind_unbind_affinity, 120),
+	CORE_TEST_T(race_bind_unbind_affinity, 120),	\
+	CORE_TEST_T(race_exactly_once, 120),
