@@ -467,6 +467,138 @@ static bool test_bind_unbind_cycles(void)
 }
 
 
+/*
+ * Priorities (events_prio.c): xen_set_irq_priority() reaches Xen on FIFO
+ * and is -EOPNOTSUPP elsewhere; a bad priority or an IRQ without a port
+ * -EINVAL.  A domain's priority (xevt_dom_set_priority()) applies to its
+ * bound ports and to those bound later; -1 restores the default.
+ */
+static bool test_priority(void)
+{
+	struct core_base base;
+	struct mx_port_info info;
+	struct ch_dev a, b;
+	bool fifo = test_abi == CH_FIFO;
+
+	if (!core_boot(1, 3))
+		return false;
+	core_baseline(&base);
+	ch_dev_init(&a);
+	ch_dev_init(&b);
+	ASSERT_GT(ch_bind_interdomain(&a), 0);
+	ASSERT_EQ(xen_set_irq_priority(a.irq, XEN_IRQ_PRIORITY_MIN + 1), -EINVAL);
+	ASSERT_EQ(xen_set_irq_priority(KC_NR_IRQS - 1, 3), -EINVAL);
+	ASSERT_EQ(xen_set_irq_priority(a.irq, 3), fifo ? 0 : -EOPNOTSUPP);
+	ASSERT_EQ(xevt_from_irq(a.irq)->prio, fifo ? 3 : XEN_IRQ_PRIORITY_DEFAULT);
+	if (fifo) {
+		ASSERT_OK(mx_port_info(a.port, &info));
+		ASSERT_EQ(info.priority, 3);
+	}
+
+	if (!fifo) {
+		/* Said once, at warning level: the ABI has no priorities. */
+		ASSERT_EQ(xevt_dom_set_priority(MX_PEER_DOMID, 2), -EOPNOTSUPP);
+		ASSERT_EQ(shim_nr_warnings(), 1);
+		ch_allow_warnings();
+		ch_unbind(&a);
+		return core_no_leak(&base);
+	}
+	ASSERT_EQ(xevt_dom_set_priority(DOMID_FIRST_RESERVED, 2), -EINVAL);
+	ASSERT_EQ(xevt_dom_set_priority(MX_PEER_DOMID, 16), -EINVAL);
+	ASSERT_EQ(xevt_dom_set_priority(MX_PEER_DOMID, 2), 1);
+	ASSERT_OK(mx_port_info(a.port, &info));
+	ASSERT_EQ(info.priority, 2);
+	/* A port bound later to the same domain gets it too. */
+	ASSERT_GT(ch_bind_interdomain(&b), 0);
+	ASSERT_OK(mx_port_info(b.port, &info));
+	ASSERT_EQ(info.priority, 2);
+	ASSERT_EQ(xevt_from_irq(b.irq)->prio, 2);
+	ASSERT_EQ(xevt_dom_set_priority(MX_PEER_DOMID, -1), 2);
+	ASSERT_OK(mx_port_info(b.port, &info));
+	ASSERT_EQ(info.priority, EVTCHN_FIFO_PRIORITY_DEFAULT);
+	ch_drain();
+	ASSERT_EQ(a.calls, 1);
+	ASSERT_EQ(b.calls, 1);
+	ch_unbind(&a);
+	ch_unbind(&b);
+	return core_no_leak(&base);
+}
+
+/*
+ * Usage (events_usage.c): xevt_usage_collect() counts ports by remote
+ * domain (the peer, ourselves for VIRQs and IPIs, "unknown" resolved by
+ * EVTCHNOP_status for a port bound by number), masked ones and events.
+ * On 2-level, binding 90% of the 4,095 usable ports makes the work item
+ * warn once, naming the domain; unbinding under 80% says so at info
+ * level; nothing in between.
+ */
+static bool test_usage_headroom(void)
+{
+	struct core_base base;
+	struct xevt_usage u;
+	struct xevt_dom_usage *du;
+	struct ch_dev v, *d;
+	unsigned int i, n, usable, warn_at, rearm_at;
+
+	if (!core_boot(1, 3))
+		return false;
+	core_baseline(&base);
+	ch_dev_init(&v);
+	ASSERT_GT(ch_bind_virq(&v, VIRQ_TIMER, 0, true), 0);
+	usable = xevt_ports_usable();
+	ASSERT_EQ(usable, evtchn_ops->max_channels() - 1);
+	/* Beyond 2-level, 90% of the ports is too many to bind here. */
+	n = test_abi == CH_2L ? usable : 64;
+	warn_at = DIV_ROUND_UP(usable * 90, 100);
+	rearm_at = (usable * 80 - 1) / 100;
+	d = calloc(n, sizeof(*d));
+	ASSERT_TRUE(d != NULL);
+	for (i = 0; i < n && 1 + i + 1 < warn_at; i++) {
+		ch_dev_init(&d[i]);
+		ASSERT_GT(ch_bind_evtchn(&d[i], false), 0);
+	}
+	flush_workqueue(system_wq);
+	ASSERT_EQ(shim_nr_warnings(), 0);
+	ASSERT_OK(xevt_usage_collect(&u));
+	ASSERT_EQ(u.ports_in_use, 1 + i);
+	ASSERT_EQ(u.irqs, 1 + i);
+	ASSERT_EQ(u.usable, usable);
+	du = xa_load(&u.doms, xevt_dom_key(MX_PEER_DOMID));
+	ASSERT_TRUE(du != NULL);
+	ASSERT_EQ(du->ports, i);
+	ASSERT_EQ(du->masked, 0);
+	du = xa_load(&u.doms, xevt_dom_key(DOMID_SELF));
+	ASSERT_TRUE(du != NULL);
+	ASSERT_EQ(du->ports, 1);
+	xevt_usage_release(&u);
+	if (test_abi == CH_2L) {
+		/* One more: 90%. */
+		ch_dev_init(&d[i]);
+		ASSERT_GT(ch_bind_evtchn(&d[i], false), 0);
+		i++;
+		flush_workqueue(system_wq);
+		ASSERT_EQ(xevt_ports_in_use(), warn_at);
+		ASSERT_EQ(shim_nr_warnings(), 1);
+		ASSERT_TRUE(shim_log_contains("headroom: "));
+		ASSERT_TRUE(shim_log_contains("most held by: d1:"));
+		ch_allow_warnings();
+		/* Down to 80%: still warned; under: re-armed, said once. */
+		while (xevt_ports_in_use() > rearm_at + 1)
+			ch_unbind(&d[--i]);
+		flush_workqueue(system_wq);
+		ASSERT_FALSE(shim_log_contains("back under"));
+		ch_unbind(&d[--i]);
+		flush_workqueue(system_wq);
+		ASSERT_TRUE(shim_log_contains("headroom: back under 80%"));
+		ASSERT_EQ(shim_nr_warnings(), 1);
+	}
+	while (i)
+		ch_unbind(&d[--i]);
+	ch_unbind(&v);
+	free(d);
+	return core_no_leak(&base);
+}
+
 /* ---- Races: seeded interleavings ------------------------------------------ */
 
 /*
@@ -1008,5 +1140,7 @@ static bool test_race_exactly_once(void)
 	CORE_TEST(affinity),				\
 	CORE_TEST(disable_enable),			\
 	CORE_TEST(bind_unbind_cycles),			\
+	CORE_TEST(priority),				\
+	CORE_TEST(usage_headroom),			\
 	CORE_TEST_T(race_bind_unbind_affinity, 120),	\
 	CORE_TEST_T(race_exactly_once, 120),
