@@ -39,10 +39,16 @@ static const char *const ch_abi_key[CH_NR_ABIS] = {
 };
 
 /*
- * What events_setup.c (not compiled in here) defines and the core uses:
- * true exactly when FIFO is in use, set at boot as xen_init_IRQ() does.
+ * What events_pirq.c (not compiled in here) gives the rest of the core:
+ * there are no PIRQs in the model.
  */
-bool xen_fifo_events = true;
+void xevt_pirq_init(void)
+{
+}
+
+void xevt_pirq_resume(void)
+{
+}
 
 u64 ch_seed = 1;
 bool ch_verbose;
@@ -52,6 +58,7 @@ struct ch_thread {
 	bool started;
 	bool stop;
 	bool busy;
+	bool parked;
 };
 
 static struct {
@@ -59,6 +66,7 @@ static struct {
 	unsigned int nr_cpus, nr_upcall;
 	struct ch_thread thr[NR_CPUS];
 	bool threads;
+	bool parked;		/* stop_machine(): vCPU threads hold still */
 	bool allow_warnings;
 	unsigned long handler_ctx_bad;
 	unsigned long handler_overlap;
@@ -125,6 +133,28 @@ void ch_allow_warnings(void)
 
 /* ---- Boot ------------------------------------------------------------------- */
 
+extern const struct kernel_param_ops *kc_param_ops_evtchn_abi;
+
+/*
+ * stop_machine(): the vCPU threads park outside their upcalls (and take
+ * none) until it is over.
+ */
+static void park_vcpus(bool park)
+{
+	unsigned int cpu;
+
+	__atomic_store_n(&ch.parked, park, __ATOMIC_SEQ_CST);
+	if (!park || !ch.threads)
+		return;
+	for (cpu = 0; cpu < ch.nr_upcall; cpu++) {
+		if (!ch.thr[cpu].started || cpu == (unsigned int)shim_cpu)
+			continue;
+		mx_kick(cpu);
+		while (!__atomic_load_n(&ch.thr[cpu].parked, __ATOMIC_SEQ_CST))
+			sched_yield();
+	}
+}
+
 int ch_setup(enum ch_abi abi, unsigned int nr_upcall, unsigned int nr_cpus)
 {
 	struct mx_config mc = { .nr_vcpus = nr_cpus };
@@ -150,23 +180,23 @@ int ch_setup(enum ch_abi abi, unsigned int nr_upcall, unsigned int nr_cpus)
 	shim_set_cpu_online(0, true);
 	ch.up = true;
 
-	/* xen_init_IRQ(), without the x86 plumbing: the core's own steps. */
-	rc = xevt_abi_choose(ch_abi_key[abi], true);
+	/* The boot: xen.evtchn_abi=@abi on the command line, xen_init_IRQ(). */
+	kc_park_hook = park_vcpus;
+	rc = kc_param_ops_evtchn_abi->set(ch_abi_key[abi], NULL);
 	if (rc)
 		return rc;
+	xen_init_IRQ();
 	if (strcmp(xevt_abi_current()->key, ch_abi_key[abi]))
 		return -ENODEV;
-	xen_fifo_events = xevt_abi_current()->probe == evtchn_fifo_probe;
-	rc = xevt_table_init();
-	if (rc)
-		return rc;
 	for (port = 0; port < evtchn_ops->nr_channels(); port++)
-		evtchn_ops->mask(port);
-	xevt_eoi_init();
+		if (!evtchn_ops->is_masked(port))
+			return -EBADE;
 
-	/* The CPU hotplug "prepare" step of the others (xevt_cpu_prepare()). */
+	/* The other CPUs come up: the core's CPU hotplug "prepare" step. */
+	if (!kc_cpuhp_startup)
+		return -ENOSYS;
 	for (cpu = 1; cpu < nr_cpus; cpu++) {
-		rc = evtchn_op_percpu(cpu, true);
+		rc = kc_cpuhp_startup(cpu);
 		if (rc)
 			return rc;
 		shim_set_cpu_online(cpu, true);
@@ -340,6 +370,12 @@ void ch_upcall(unsigned int cpu)
 	shim_set_cpu(cpu);
 	shim_irqs_off = true;
 	shim_in_irq++;
+	/*
+	 * The upcall reads evtchn_ops with a plain load, which the run-time
+	 * switch writes with WRITE_ONCE() (a known race, README): on x86
+	 * that load has acquire ordering, which TSan would not know.
+	 */
+	(void)__atomic_load_n(&evtchn_ops, __ATOMIC_ACQUIRE);
 	xen_evtchn_do_upcall();
 	shim_in_irq--;
 	shim_irqs_off = saved_irqs;
@@ -377,6 +413,13 @@ static void *vcpu_thread(void *arg)
 	shim_set_cpu(cpu);
 	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
 		unsigned int seq = mx_kick_seq(cpu);
+
+		if (__atomic_load_n(&ch.parked, __ATOMIC_SEQ_CST)) {
+			__atomic_store_n(&t->parked, true, __ATOMIC_SEQ_CST);
+			sched_yield();
+			continue;
+		}
+		__atomic_store_n(&t->parked, false, __ATOMIC_SEQ_CST);
 
 		if (ch_upcall_pending(cpu)) {
 			__atomic_store_n(&t->busy, true, __ATOMIC_SEQ_CST);

@@ -1132,3 +1132,88 @@ int HYPERVISOR_vcpu_op(int cmd, int vcpu, void *arg)
 	__atomic_add_fetch(&kc_stats.other_hypercalls, 1, __ATOMIC_RELAXED);
 	return -ENOSYS;
 }
+
+/* ---- events_setup.c's services ------------------------------------------------------------ */
+
+int xen_set_callback_via(u64 via)
+{
+	__atomic_add_fetch(&kc_stats.other_hypercalls, 1, __ATOMIC_RELAXED);
+	return -ENOSYS;
+}
+
+int HYPERVISOR_hvm_op(int op, void *arg)
+{
+	__atomic_add_fetch(&kc_stats.other_hypercalls, 1, __ATOMIC_RELAXED);
+	return -ENOSYS;
+}
+
+void (*kc_park_hook)(bool park);
+
+int stop_machine_cpuslocked(int (*fn)(void *data), void *data,
+			    const struct cpumask *cpus)
+{
+	unsigned long flags;
+	int ret;
+
+	if (kc_park_hook)
+		kc_park_hook(true);
+	local_irq_save(flags);
+	ret = fn(data);
+	local_irq_restore(flags);
+	if (kc_park_hook)
+		kc_park_hook(false);
+	__atomic_add_fetch(&kc_stats.stop_machines, 1, __ATOMIC_RELAXED);
+	return ret;
+}
+
+int (*kc_cpuhp_startup)(unsigned int cpu);
+int (*kc_cpuhp_teardown)(unsigned int cpu);
+
+int cpuhp_setup_state_nocalls(enum cpuhp_state state, const char *name,
+			      int (*startup)(unsigned int cpu),
+			      int (*teardown)(unsigned int cpu))
+{
+	kc_cpuhp_startup = startup;
+	kc_cpuhp_teardown = teardown;
+	return 0;
+}
+
+ssize_t strscpy(char *dst, const char *src, size_t size)
+{
+	size_t len;
+
+	if (!size)
+		return -E2BIG;
+	len = strnlen(src, size);
+	if (len == size) {
+		memcpy(dst, src, size - 1);
+		dst[size - 1] = 0;
+		return -E2BIG;
+	}
+	memcpy(dst, src, len + 1);
+	return len;
+}
+
+char *strim(char *s)
+{
+	size_t len = strlen(s);
+	char *start = s;
+
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\n' ||
+		       s[len - 1] == '\t'))
+		s[--len] = 0;
+	while (*start == ' ' || *start == '\t' || *start == '\n')
+		start++;
+	return start;
+}
+
+int sysfs_emit(char *buf, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, PAGE_SIZE, fmt, ap);
+	va_end(ap);
+	return n < 0 ? 0 : min(n, (int)PAGE_SIZE - 1);
+}

@@ -19,7 +19,8 @@ struct kc_stats {
 	unsigned long flow_ctx_violations; /* a flow outside hard IRQ */
 	unsigned long no_desc;		/* generic_handle_irq(): no descriptor */
 	unsigned long no_flow;		/* ... a descriptor without flow */
-	unsigned long other_hypercalls;	/* sched_op, vcpu_op (-ENOSYS) */
+	unsigned long other_hypercalls;	/* sched_op, vcpu_op, hvm_op (-ENOSYS) */
+	unsigned long stop_machines;	/* stop_machine() calls */
 };
 
 extern struct kc_stats kc_stats;

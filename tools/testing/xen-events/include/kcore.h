@@ -439,6 +439,85 @@ struct xenbus_device {
 };
 
 /*
+ * ---- What events_setup.c uses: boot, switch, resume, CPU hotplug -------------
+ *
+ * <xen/interface/hvm/hvm_op.h>, <xen/interface/features.h> and
+ * <asm/xen/cpuid.h> are the kernel's own (linked like the ABI headers).
+ * The HVM plumbing is stubbed: the harness's guest is PV, whose boot asks
+ * CPUID and the feature flags (no HVM vector: 0) and goes no further.
+ */
+typedef u64 __attribute__((__aligned__(8))) aligned_u64;	/* linux/types.h */
+#include <xen/interface/features.h>
+#include <xen/interface/hvm/hvm_op.h>
+#include <asm/xen/cpuid.h>
+
+#define HYPERVISOR_CALLBACK_VECTOR	0xf3
+#define HVM_CALLBACK_VECTOR(x)		(((u64)2) << 56 | (x))
+int xen_set_callback_via(u64 via);
+int HYPERVISOR_hvm_op(int op, void *arg);
+static inline u32 cpuid_eax(u32 op)
+{
+	return 0;
+}
+static inline u32 xen_cpuid_base(void)
+{
+	return 0;
+}
+static inline int xen_feature(int flag)
+{
+	return 0;
+}
+#define alloc_intr_gate(vector, handler)	do { } while (0)
+static inline void native_init_IRQ(void)
+{
+}
+static inline int pci_xen_hvm_init(void)
+{
+	return 0;
+}
+static inline int pci_xen_initial_domain(void)
+{
+	return 0;
+}
+
+/*
+ * stop_machine(): @fn runs on this thread with interrupts off while the
+ * harness has parked every other CPU's thread (kc_park_hook).
+ */
+extern void (*kc_park_hook)(bool park);
+int stop_machine_cpuslocked(int (*fn)(void *data), void *data,
+			    const struct cpumask *cpus);
+#define stop_machine	stop_machine_cpuslocked
+
+/* CPU hotplug: the one state the core installs, recorded for the harness. */
+enum cpuhp_state {
+	CPUHP_INVALID = -1,
+	CPUHP_XEN_EVTCHN_PREPARE = 1,
+};
+int cpuhp_setup_state_nocalls(enum cpuhp_state state, const char *name,
+			      int (*startup)(unsigned int cpu),
+			      int (*teardown)(unsigned int cpu));
+extern int (*kc_cpuhp_startup)(unsigned int cpu);
+extern int (*kc_cpuhp_teardown)(unsigned int cpu);
+
+/* Module parameters with callbacks: the ops kept where a test finds them. */
+struct kernel_param {
+	const char *name;
+	void *arg;
+};
+struct kernel_param_ops {
+	int (*set)(const char *val, const struct kernel_param *kp);
+	int (*get)(char *buffer, const struct kernel_param *kp);
+};
+#define module_param_cb(name, ops, arg, perm) \
+	const struct kernel_param_ops *kc_param_ops_##name = (ops)
+
+ssize_t strscpy(char *dst, const char *src, size_t size);
+char *strim(char *s);
+int sysfs_emit(char *buf, const char *fmt, ...)
+	__attribute__((__format__(printf, 2, 3)));
+
+/*
  * ---- xen/events.h: the driver API the core defines ---------------------------
  *
  * The kernel's <xen/events.h> repeats what xen_shim.h already has
@@ -490,5 +569,6 @@ unsigned int irq_from_evtchn(evtchn_port_t evtchn);
 int irq_evtchn_from_virq(unsigned int cpu, unsigned int virq,
 			 evtchn_port_t *evtchn);
 int xen_evtchn_do_upcall(void);
+void xen_init_IRQ(void);
 
 #endif /* XEN_EVENTS_SHIM_KCORE_H */

@@ -599,6 +599,287 @@ static bool test_usage_headroom(void)
 	return core_no_leak(&base);
 }
 
+/* ---- events_setup.c: resume and the run-time switch ----------------------- */
+
+extern const struct kernel_param_ops *kc_param_ops_evtchn_abi;
+
+static const char *const core_abi_key[CH_NR_ABIS] = {
+	[CH_2L] = "2level", [CH_FIFO] = "fifo", [CH_3L] = "3level",
+};
+
+static int core_resume_fn(void *arg)
+{
+	xen_irq_resume();
+	return 0;
+}
+
+/* Xen resumes us as a new domain; the core's resume runs on CPU 0. */
+static void core_resume_new_domain(void)
+{
+	int saved = shim_cpu;
+
+	mx_new_domain();
+	shim_set_cpu(0);
+	stop_machine(core_resume_fn, NULL, NULL);
+	shim_cpu = saved;
+}
+
+/*
+ * Resume in a new domain (xen_irq_resume() under stop_machine()): per-CPU
+ * timers and IPIs are bound again on their CPUs with the same IRQs and
+ * handle each event once; a global VIRQ comes back on the CPU it was
+ * moved to; interdomain bindings lose their port until the driver binds
+ * again (rebind_evtchn_irq(), events once more); no leak.
+ */
+static bool test_resume(void)
+{
+	struct ch_dev timer[2], ipi[2], con, a, b;
+	struct evtchn_alloc_unbound al = {
+		.dom = DOMID_SELF, .remote_dom = MX_PEER_DOMID,
+	};
+	struct core_base base;
+	struct mx_port_info info;
+	evtchn_port_t port;
+	unsigned int cpu, i;
+
+	if (!core_boot(2, 5))
+		return false;
+	core_baseline(&base);
+	for (cpu = 0; cpu < 2; cpu++) {
+		ch_dev_init(&timer[cpu]);
+		ch_dev_init(&ipi[cpu]);
+		ASSERT_GT(ch_bind_virq(&timer[cpu], VIRQ_TIMER, cpu, true), 0);
+		ASSERT_GT(ch_bind_ipi(&ipi[cpu], XEN_RESCHEDULE_VECTOR, cpu), 0);
+	}
+	ch_dev_init(&con);
+	ch_dev_init(&a);
+	ch_dev_init(&b);
+	ASSERT_GT(ch_bind_virq(&con, VIRQ_CONSOLE, 0, false), 0);
+	ASSERT_OK(irq_set_affinity(con.irq, cpumask_of(1)));
+	ASSERT_GT(ch_bind_interdomain(&a), 0);
+	ASSERT_GT(ch_bind_evtchn(&b, false), 0);
+	ch_drain();
+	ASSERT_EQ(xevt_ports_in_use(), 7);
+
+	core_resume_new_domain();
+
+	ASSERT_EQ(kc_stats.stop_machines, 1);
+	ASSERT_EQ(xevt_port_of(a.irq), 0);
+	ASSERT_EQ(xevt_port_of(b.irq), 0);
+	ASSERT_EQ(xevt_ports_in_use(), 5);
+	for (cpu = 0; cpu < 2; cpu++) {
+		ASSERT_EQ(irq_evtchn_from_virq(cpu, VIRQ_TIMER, &port), timer[cpu].irq);
+		ASSERT_NE(port, 0);
+		ASSERT_OK(mx_port_info(port, &info));
+		ASSERT_EQ(info.state, MX_VIRQ);
+		ASSERT_EQ(info.vcpu, cpu);
+		timer[cpu].port = port;
+		ipi[cpu].port = xevt_port_of(ipi[cpu].irq);
+		ASSERT_NE(ipi[cpu].port, 0);
+	}
+	ASSERT_EQ(irq_evtchn_from_virq(1, VIRQ_CONSOLE, &port), con.irq);
+	con.port = port;
+	ASSERT_OK(mx_port_info(port, &info));
+	ASSERT_EQ(info.vcpu, 1);
+	for (i = 0; i < 10; i++) {
+		for (cpu = 0; cpu < 2; cpu++) {
+			ASSERT_OK(ch_raise(&timer[cpu]));
+			xen_send_IPI_one(cpu, XEN_RESCHEDULE_VECTOR);
+		}
+		ASSERT_OK(ch_raise(&con));
+		ch_drain();
+	}
+	for (cpu = 0; cpu < 2; cpu++) {
+		ASSERT_EQ(timer[cpu].calls, 10);
+		ASSERT_EQ(timer[cpu].per_cpu[cpu], 10);
+		ASSERT_EQ(ipi[cpu].calls, 10);
+		ASSERT_EQ(ipi[cpu].per_cpu[cpu], 10);
+	}
+	ASSERT_EQ(con.calls, 10);
+	ASSERT_EQ(con.per_cpu[1], 10);
+
+	/* The driver of b connects again. */
+	ASSERT_OK(HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &al));
+	ASSERT_OK(mx_peer_connect(al.port));
+	rebind_evtchn_irq(al.port, b.irq);
+	ASSERT_EQ(xevt_port_of(b.irq), al.port);
+	b.port = al.port;
+	ASSERT_EQ(xevt_ports_in_use(), 6);
+	for (i = 0; i < 10; i++) {
+		ASSERT_OK(ch_raise(&b));
+		ch_drain();
+	}
+	ASSERT_EQ(b.calls, 10);
+	ASSERT_EQ(b.seen, b.raised);
+
+	for (cpu = 0; cpu < 2; cpu++) {
+		ch_unbind(&timer[cpu]);
+		ch_unbind(&ipi[cpu]);
+	}
+	ch_unbind(&con);
+	ch_unbind(&a);
+	ch_unbind(&b);
+	return core_no_leak(&base);
+}
+
+struct switch_traffic {
+	struct ch_dev *port;
+	unsigned int nr;
+	u64 seed;
+	bool stop;
+	unsigned long raises;
+};
+
+/* Wait (up to 5 s) until *@n reaches @want. */
+static bool switch_wait(unsigned long *n, unsigned long want)
+{
+	unsigned int i;
+
+	for (i = 0; i < 50000; i++) {
+		if (__atomic_load_n(n, __ATOMIC_SEQ_CST) >= want)
+			return true;
+		usleep(100);
+	}
+	return false;
+}
+
+/* The peer raises the ports, all through the switch. */
+static void *switch_raiser(void *arg)
+{
+	struct switch_traffic *st = arg;
+	u64 rs = st->seed | 1;
+
+	ch_as_cpu(ch_first_ctl_cpu() + 1);
+	while (!__atomic_load_n(&st->stop, __ATOMIC_SEQ_CST) ||
+	       __atomic_load_n(&st->raises, __ATOMIC_SEQ_CST) < 400) {
+		if (!ch_raise(&st->port[ch_rand(&rs) % st->nr]))
+			__atomic_add_fetch(&st->raises, 1, __ATOMIC_SEQ_CST);
+		if (ch_rand(&rs) % 8 == 0)
+			sched_yield();
+	}
+	return NULL;
+}
+
+/*
+ * The run-time switch (xen.evtchn_abi written after boot, events_setup.c)
+ * from 2-level to the test's ABI, with ports bound on both CPUs, vCPU
+ * threads taking upcalls and the peer raising all along: the new ABI in
+ * use, no event lost (every port's last raise handled), events pending at
+ * the switch delivered once (disabled IRQs enabled after it); IPIs at most
+ * once more than sent (the switch's documented per-CPU double); leaving
+ * the new ABI refused with -EBUSY and one warning; to 2-level itself: 0,
+ * nothing done.  No leak.
+ */
+static bool test_switch_abi(void)
+{
+	struct switch_traffic st = { .nr = 8, .seed = ch_seed };
+	struct ch_dev port[8], ipi[2], held[2];
+	struct core_base base;
+	unsigned long sends[2] = { }, binds_before;
+	long k1, k2;
+	unsigned int i, cpu;
+	pthread_t raiser;
+	int rc;
+
+	if (ch_setup(CH_2L, 2, 5))
+		return false;
+	core_baseline(&base);
+	st.port = port;
+	for (i = 0; i < 8; i++) {
+		ch_dev_init(&port[i]);
+		ASSERT_GT(i % 2 ? ch_bind_interdomain(&port[i]) :
+			  ch_bind_evtchn(&port[i], false), 0);
+		ASSERT_OK(irq_set_affinity(port[i].irq, cpumask_of(i % 2)));
+	}
+	for (cpu = 0; cpu < 2; cpu++) {
+		ch_dev_init(&ipi[cpu]);
+		ch_dev_init(&held[cpu]);
+		ASSERT_GT(ch_bind_ipi(&ipi[cpu], XEN_CALL_FUNCTION_VECTOR, cpu), 0);
+		ASSERT_GT(ch_bind_evtchn(&held[cpu], false), 0);
+		disable_irq(held[cpu].irq);
+		ASSERT_OK(ch_raise(&held[cpu]));
+	}
+	ch_threads_start();
+	ASSERT_TRUE(ch_quiesce(5000));
+	k1 = shim_kmallocs_live();
+	binds_before = xevt_ports_in_use();
+	pthread_create(&raiser, NULL, switch_raiser, &st);
+	for (cpu = 0; cpu < 2; cpu++) {
+		xen_send_IPI_one(cpu, XEN_CALL_FUNCTION_VECTOR);
+		sends[cpu]++;
+		ASSERT_TRUE(switch_wait(&ipi[cpu].calls, sends[cpu]));
+	}
+	/* The switch starts with the peer's raises under way. */
+	ASSERT_TRUE(switch_wait(&st.raises, 100));
+	kc_set_chaos(100, ch_seed);
+	rc = kc_param_ops_evtchn_abi->set(core_abi_key[test_abi], NULL);
+	kc_set_chaos(0, 0);
+	for (cpu = 0; cpu < 2; cpu++) {
+		ASSERT_TRUE(switch_wait(&ipi[cpu].calls, sends[cpu]));
+		xen_send_IPI_one(cpu, XEN_CALL_FUNCTION_VECTOR);
+		sends[cpu]++;
+		ASSERT_TRUE(switch_wait(&ipi[cpu].calls, sends[cpu]));
+	}
+	__atomic_store_n(&st.stop, true, __ATOMIC_SEQ_CST);
+	pthread_join(raiser, NULL);
+	ASSERT_OK(rc);
+	ASSERT_STREQ(xevt_abi_current()->key, core_abi_key[test_abi]);
+	ASSERT_EQ(xen_fifo_events, test_abi == CH_FIFO);
+	if (test_abi != CH_2L)
+		ASSERT_TRUE(shim_log_contains("switched from the 2-level to the"));
+	ASSERT_EQ(xevt_ports_in_use(), binds_before);
+	ASSERT_TRUE(ch_quiesce(5000));
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(port[i].seen, port[i].raised);
+		ASSERT_EQ(port[i].after_unbind, 0);
+	}
+	for (cpu = 0; cpu < 2; cpu++) {
+		ASSERT_GE(ipi[cpu].calls, sends[cpu]);
+		ASSERT_LE(ipi[cpu].calls, sends[cpu] + 1);
+		ASSERT_EQ(held[cpu].calls, 0);
+		enable_irq(held[cpu].irq);
+	}
+	ASSERT_TRUE(ch_quiesce(5000));
+	for (cpu = 0; cpu < 2; cpu++)
+		ASSERT_EQ(held[cpu].calls, 1);
+	/* Events flow in the new ABI, on both CPUs, once each. */
+	for (i = 0; i < 8; i++) {
+		unsigned long before = port[i].calls;
+
+		ASSERT_OK(ch_raise(&port[i]));
+		ASSERT_TRUE(ch_quiesce(5000));
+		ASSERT_EQ(port[i].calls, before + 1);
+		ASSERT_EQ(port[i].last_cpu, (int)(i % 2));
+	}
+	printf("# %lu raises through the switch\n", st.raises);
+	ASSERT_GE(st.raises, 400);
+
+	/* Back to 2-level: refused, said once (or, on 2-level, nothing to do). */
+	rc = kc_param_ops_evtchn_abi->set("2level", NULL);
+	if (test_abi == CH_2L) {
+		ASSERT_OK(rc);
+		ASSERT_EQ(shim_nr_warnings(), 0);
+	} else {
+		ASSERT_EQ(rc, -EBUSY);
+		ASSERT_EQ(shim_nr_warnings(), 1);
+		ASSERT_TRUE(shim_log_contains("cannot be left"));
+		ch_allow_warnings();
+	}
+	ASSERT_EQ(kc_param_ops_evtchn_abi->set("none-such", NULL), -EINVAL);
+	k2 = shim_kmallocs_live();
+
+	ch_threads_stop();
+	for (i = 0; i < 8; i++)
+		ch_unbind(&port[i]);
+	for (cpu = 0; cpu < 2; cpu++) {
+		ch_unbind(&ipi[cpu]);
+		ch_unbind(&held[cpu]);
+	}
+	/* The new ABI's own memory stays; the bindings' is gone. */
+	base.kmallocs += k2 - k1;
+	return core_no_leak(&base);
+}
+
 /* ---- Races: seeded interleavings ------------------------------------------ */
 
 /*
@@ -1142,5 +1423,7 @@ static bool test_race_exactly_once(void)
 	CORE_TEST(bind_unbind_cycles),			\
 	CORE_TEST(priority),				\
 	CORE_TEST(usage_headroom),			\
+	CORE_TEST(resume),				\
+	CORE_TEST(switch_abi),				\
 	CORE_TEST_T(race_bind_unbind_affinity, 120),	\
 	CORE_TEST_T(race_exactly_once, 120),
