@@ -599,6 +599,95 @@ static bool test_usage_headroom(void)
 	return core_no_leak(&base);
 }
 
+/* Advance the monotonic clock by 3 jiffies at the @at-th call. */
+static unsigned long budget_calls, budget_at;
+
+static irqreturn_t budget_handler(int irq, void *dev_id)
+{
+	if (++budget_calls == budget_at)
+		__atomic_add_fetch(&kc_clock_ns, jiffies_to_nsecs(3),
+				   __ATOMIC_RELAXED);
+	return ch_handler(irq, dev_id);
+}
+
+/*
+ * The upcall's time budget (events_upcall.c, xen.event_loop_timeout = 2
+ * jiffies): the clock is read every 256 events, the budget starts at the
+ * first reading, and once it is spent the late EOIs issued inside that
+ * upcall wait xen.event_eoi_delay (10 jiffies).  600 late-EOI ports
+ * pending in one upcall, 3 jiffies passing at the 300th event: the events
+ * from the 512th on have their EOI deferred, the others not; a second
+ * raise of every port reaches only the others until 10 jiffies pass.
+ */
+static bool test_upcall_budget(void)
+{
+	enum { N = 600 };
+	struct core_base base;
+	struct ch_dev *d;
+	unsigned int i, deferred = 0, early = 0;
+
+	if (!core_boot(1, 3))
+		return false;
+	core_baseline(&base);
+	d = calloc(N, sizeof(*d));
+	ASSERT_TRUE(d != NULL);
+	for (i = 0; i < N; i++) {
+		struct evtchn_alloc_unbound a = {
+			.dom = DOMID_SELF, .remote_dom = MX_PEER_DOMID,
+		};
+
+		ch_dev_init(&d[i]);
+		ASSERT_OK(HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &a));
+		ASSERT_OK(mx_peer_connect(a.port));
+		d[i].lateeoi = true;
+		d[i].port = a.port;
+		d[i].irq = bind_evtchn_to_irqhandler_lateeoi(a.port, budget_handler,
+							     0, "budget", &d[i]);
+		ASSERT_GT(d[i].irq, 0);
+	}
+	/* Every port pending, then one upcall takes them all. */
+	for (i = 0; i < N; i++)
+		ASSERT_OK(ch_raise(&d[i]));
+	budget_at = 300;
+	ch_upcall(0);
+	ASSERT_EQ(budget_calls, N);
+	for (i = 0; i < N; i++) {
+		struct xevt_irq *xi = xevt_from_irq(d[i].irq);
+
+		ASSERT_EQ(d[i].calls, 1);
+		if (xi->eoi_due)
+			deferred++;
+	}
+	/* Events 512 .. 600 came after the budget was found spent. */
+	ASSERT_EQ(deferred, N - 511);
+	ASSERT_EQ(kc_timers_pending(), 1);
+
+	for (i = 0; i < N; i++)
+		ASSERT_OK(ch_raise(&d[i]));
+	ch_drain();
+	for (i = 0; i < N; i++)
+		early += d[i].calls == 2;
+	ASSERT_EQ(early, 511);
+	kc_jiffies_advance(9);
+	flush_workqueue(system_wq);
+	ch_drain();
+	early = 0;
+	for (i = 0; i < N; i++)
+		early += d[i].calls == 2;
+	ASSERT_EQ(early, 511);
+	kc_jiffies_advance(1);
+	flush_workqueue(system_wq);
+	ch_drain();
+	for (i = 0; i < N; i++) {
+		ASSERT_EQ(d[i].calls, 2);
+		ASSERT_EQ(d[i].seen, d[i].raised);
+	}
+	for (i = 0; i < N; i++)
+		ch_unbind(&d[i]);
+	free(d);
+	return core_no_leak(&base);
+}
+
 /* ---- events_setup.c: resume and the run-time switch ----------------------- */
 
 extern const struct kernel_param_ops *kc_param_ops_evtchn_abi;
@@ -877,6 +966,79 @@ static bool test_switch_abi(void)
 	}
 	/* The new ABI's own memory stays; the bindings' is gone. */
 	base.kmallocs += k2 - k1;
+	return core_no_leak(&base);
+}
+
+/*
+ * CPU hotplug through the callbacks the core installed (events_setup.c):
+ * CPU 1 goes down with events pending for it: its movable ports are moved
+ * off first (as genirq does), its IPI and timer unbound (as their owners
+ * do), then the core's "dead" callback (the ABI's percpu_deinit) runs and
+ * every pending event is handled once, on CPU 0.  CPU 1 comes back
+ * ("prepare" callback): a new IPI there works, once.
+ */
+static bool test_cpu_hotplug(void)
+{
+	struct core_base base;
+	struct ch_dev port[6], ipi, timer;
+	unsigned int i;
+	int saved;
+
+	if (!core_boot(2, 5))
+		return false;
+	core_baseline(&base);
+	for (i = 0; i < 6; i++) {
+		ch_dev_init(&port[i]);
+		ASSERT_GT(ch_bind_evtchn(&port[i], i % 2), 0);
+		ASSERT_OK(irq_set_affinity(port[i].irq, cpumask_of(1)));
+	}
+	ch_dev_init(&ipi);
+	ch_dev_init(&timer);
+	ASSERT_GT(ch_bind_ipi(&ipi, XEN_RESCHEDULE_VECTOR, 1), 0);
+	ASSERT_GT(ch_bind_virq(&timer, VIRQ_TIMER, 1, true), 0);
+	/* Raised for CPU 1, which takes no upcall before it goes. */
+	for (i = 0; i < 6; i++)
+		ASSERT_OK(ch_raise(&port[i]));
+	for (i = 0; i < 6; i++)
+		ASSERT_OK(irq_set_affinity(port[i].irq, cpumask_of(0)));
+	ch_unbind(&ipi);
+	ch_unbind(&timer);
+	shim_set_cpu_online(1, false);
+	saved = shim_cpu;
+	shim_set_cpu(0);
+	ASSERT_OK(kc_cpuhp_teardown(1));
+	shim_cpu = saved;
+	ch_drain();
+	ch_upcall(0);
+	for (i = 0; i < 6; i++) {
+		ASSERT_EQ(port[i].calls, 1);
+		ASSERT_EQ(port[i].per_cpu[0], 1);
+		ASSERT_EQ(port[i].seen, port[i].raised);
+	}
+	/* The ports stay usable on CPU 0. */
+	for (i = 0; i < 6; i++)
+		ASSERT_OK(ch_raise(&port[i]));
+	ch_drain();
+	for (i = 0; i < 6; i++)
+		ASSERT_EQ(port[i].calls, 2);
+
+	/* CPU 1 comes back. */
+	ASSERT_OK(kc_cpuhp_startup(1));
+	shim_set_cpu_online(1, true);
+	ch_dev_init(&ipi);
+	ASSERT_GT(ch_bind_ipi(&ipi, XEN_RESCHEDULE_VECTOR, 1), 0);
+	xen_send_IPI_one(1, XEN_RESCHEDULE_VECTOR);
+	ch_drain();
+	ASSERT_EQ(ipi.calls, 1);
+	ASSERT_EQ(ipi.per_cpu[1], 1);
+	ASSERT_OK(irq_set_affinity(port[0].irq, cpumask_of(1)));
+	ASSERT_OK(ch_raise(&port[0]));
+	ch_drain();
+	ASSERT_EQ(port[0].calls, 3);
+	ASSERT_EQ(port[0].per_cpu[1], 1);
+	ch_unbind(&ipi);
+	for (i = 0; i < 6; i++)
+		ch_unbind(&port[i]);
 	return core_no_leak(&base);
 }
 
@@ -1423,7 +1585,9 @@ static bool test_race_exactly_once(void)
 	CORE_TEST(bind_unbind_cycles),			\
 	CORE_TEST(priority),				\
 	CORE_TEST(usage_headroom),			\
+	CORE_TEST(upcall_budget),			\
 	CORE_TEST(resume),				\
+	CORE_TEST(cpu_hotplug),				\
 	CORE_TEST(switch_abi),				\
 	CORE_TEST_T(race_bind_unbind_affinity, 120),	\
 	CORE_TEST_T(race_exactly_once, 120),
