@@ -1217,3 +1217,260 @@ int sysfs_emit(char *buf, const char *fmt, ...)
 	va_end(ap);
 	return n < 0 ? 0 : min(n, (int)PAGE_SIZE - 1);
 }
+
+/* ---- debugfs and seq_file ------------------------------------------------------------------- */
+
+#define KC_DEBUGFS_FILES	16
+
+static struct kc_debugfs_file {
+	const char *name;
+	struct inode inode;
+	const struct file_operations *fops;
+} debugfs_files[KC_DEBUGFS_FILES];
+static unsigned int nr_debugfs_files;
+static char debugfs_dir;
+
+struct dentry *debugfs_lookup(const char *name, struct dentry *parent)
+{
+	return NULL;
+}
+
+struct dentry *debugfs_create_dir(const char *name, struct dentry *parent)
+{
+	return (struct dentry *)&debugfs_dir;
+}
+
+struct dentry *debugfs_create_file(const char *name, unsigned short mode,
+				   struct dentry *parent, void *data,
+				   const struct file_operations *fops)
+{
+	struct kc_debugfs_file *f;
+
+	if (nr_debugfs_files == KC_DEBUGFS_FILES)
+		return NULL;
+	f = &debugfs_files[nr_debugfs_files++];
+	f->name = name;
+	f->inode.i_private = data;
+	f->fops = fops;
+	return (struct dentry *)f;
+}
+
+static struct kc_debugfs_file *debugfs_find(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_debugfs_files; i++)
+		if (!strcmp(debugfs_files[i].name, name))
+			return &debugfs_files[i];
+	return NULL;
+}
+
+int seq_open(struct file *file, const struct seq_operations *op)
+{
+	struct seq_file *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	m->op = op;
+	file->private_data = m;
+	return 0;
+}
+
+void *__seq_open_private(struct file *file, const struct seq_operations *op,
+			 int psize)
+{
+	void *priv = kzalloc(psize, GFP_KERNEL);
+
+	if (!priv)
+		return NULL;
+	if (seq_open(file, op)) {
+		kfree(priv);
+		return NULL;
+	}
+	((struct seq_file *)file->private_data)->private = priv;
+	return priv;
+}
+
+int seq_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+
+	free(m->buf);
+	free(m);
+	file->private_data = NULL;
+	return 0;
+}
+
+int seq_release_private(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+
+	kfree(m->private);
+	return seq_release(inode, file);
+}
+
+static void *single_start(struct seq_file *m, loff_t *pos)
+{
+	return *pos ? NULL : (void *)1;
+}
+
+static void *single_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	++*pos;
+	return NULL;
+}
+
+static void single_stop(struct seq_file *m, void *v)
+{
+}
+
+struct single {
+	struct seq_operations op;
+	void *data;
+};
+
+int single_open(struct file *file, int (*show)(struct seq_file *m, void *v),
+		void *data)
+{
+	struct single *s = calloc(1, sizeof(*s));
+	int ret;
+
+	if (!s)
+		return -ENOMEM;
+	s->op.start = single_start;
+	s->op.next = single_next;
+	s->op.stop = single_stop;
+	s->op.show = show;
+	ret = seq_open(file, &s->op);
+	if (ret) {
+		free(s);
+		return ret;
+	}
+	((struct seq_file *)file->private_data)->private = data;
+	return 0;
+}
+
+int single_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+	const struct seq_operations *op = m->op;
+
+	seq_release(inode, file);
+	free((void *)op);
+	return 0;
+}
+
+void seq_printf(struct seq_file *m, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(m->buf + m->count, m->size - m->count, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && m->count + n < m->size) {
+			m->count += n;
+			return;
+		}
+		m->size = m->size ? m->size * 2 : 4096;
+		m->buf = realloc(m->buf, m->size);
+		if (!m->buf)
+			shim_bug(__FILE__, __LINE__, "seq_printf: no memory");
+	}
+}
+
+void seq_puts(struct seq_file *m, const char *s)
+{
+	seq_printf(m, "%s", s);
+}
+
+/* The whole file at the first read, then from the offset. */
+ssize_t seq_read(struct file *file, char *buf, size_t len, loff_t *ppos)
+{
+	struct seq_file *m = file->private_data;
+	loff_t pos = 0;
+	size_t n;
+	void *p;
+
+	if (!*ppos && !m->count) {
+		p = m->op->start(m, &pos);
+		while (p) {
+			if (m->op->show(m, p) < 0)
+				break;
+			p = m->op->next(m, p, &pos);
+		}
+		m->op->stop(m, p);
+	}
+	if ((size_t)*ppos >= m->count)
+		return 0;
+	n = min(len, m->count - (size_t)*ppos);
+	memcpy(buf, m->buf + *ppos, n);
+	*ppos += n;
+	return n;
+}
+
+loff_t seq_lseek(struct file *file, loff_t off, int whence)
+{
+	file->f_pos = off;
+	return off;
+}
+
+int kstrtoint(const char *s, unsigned int base, int *res)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, base);
+	if (end == s || errno || v < INT_MIN || v > INT_MAX)
+		return -EINVAL;
+	if (*end == '\n')
+		end++;
+	if (*end)
+		return -EINVAL;
+	*res = v;
+	return 0;
+}
+
+ssize_t kc_debugfs_read(const char *name, char *buf, size_t size)
+{
+	struct kc_debugfs_file *f = debugfs_find(name);
+	struct file file = { };
+	ssize_t n, total = 0;
+	int ret;
+
+	if (!f)
+		return -ENOENT;
+	file.f_inode = &f->inode;
+	ret = f->fops->open(&f->inode, &file);
+	if (ret)
+		return ret;
+	while (size - total > 1) {
+		n = f->fops->read(&file, buf + total, size - total - 1, &file.f_pos);
+		if (n <= 0)
+			break;
+		total += n;
+	}
+	buf[total] = 0;
+	f->fops->release(&f->inode, &file);
+	return total;
+}
+
+ssize_t kc_debugfs_write(const char *name, const char *text)
+{
+	struct kc_debugfs_file *f = debugfs_find(name);
+	struct file file = { };
+	ssize_t n;
+	int ret;
+
+	if (!f || !f->fops->write)
+		return -ENOENT;
+	file.f_inode = &f->inode;
+	ret = f->fops->open(&f->inode, &file);
+	if (ret)
+		return ret;
+	n = f->fops->write(&file, text, strlen(text), &file.f_pos);
+	f->fops->release(&f->inode, &file);
+	return n;
+}

@@ -518,6 +518,101 @@ int sysfs_emit(char *buf, const char *fmt, ...)
 	__attribute__((__format__(printf, 2, 3)));
 
 /*
+ * ---- What events_debugfs.c uses: debugfs files and seq_file ------------------
+ *
+ * debugfs_create_file() records the file (kc_debugfs_read() and
+ * kc_debugfs_write() in kcore.c open, read or write and release it as the
+ * VFS would); seq_read() runs the iterator over the whole file at the
+ * first read.  late_initcall() keeps the function for the harness, which
+ * calls it after boot.
+ */
+struct inode {
+	void *i_private;
+};
+struct file {
+	void *private_data;
+	loff_t f_pos;
+	struct inode *f_inode;
+};
+struct module;
+#define THIS_MODULE	((struct module *)0)
+struct seq_file {
+	char *buf;
+	size_t size, count;
+	loff_t index;
+	const struct seq_operations *op;
+	void *private;
+};
+struct seq_operations {
+	void *(*start)(struct seq_file *m, loff_t *pos);
+	void (*stop)(struct seq_file *m, void *v);
+	void *(*next)(struct seq_file *m, void *v, loff_t *pos);
+	int (*show)(struct seq_file *m, void *v);
+};
+struct file_operations {
+	struct module *owner;
+	int (*open)(struct inode *inode, struct file *file);
+	ssize_t (*read)(struct file *file, char *buf, size_t len, loff_t *ppos);
+	ssize_t (*write)(struct file *file, const char *buf, size_t len,
+			 loff_t *ppos);
+	loff_t (*llseek)(struct file *file, loff_t off, int whence);
+	int (*release)(struct inode *inode, struct file *file);
+};
+struct dentry;
+#define SEQ_START_TOKEN	((void *)1)
+
+int seq_open(struct file *file, const struct seq_operations *op);
+void *__seq_open_private(struct file *file, const struct seq_operations *op,
+			 int psize);
+int seq_release(struct inode *inode, struct file *file);
+int seq_release_private(struct inode *inode, struct file *file);
+int single_open(struct file *file, int (*show)(struct seq_file *m, void *v),
+		void *data);
+int single_release(struct inode *inode, struct file *file);
+ssize_t seq_read(struct file *file, char *buf, size_t len, loff_t *ppos);
+loff_t seq_lseek(struct file *file, loff_t off, int whence);
+void seq_printf(struct seq_file *m, const char *fmt, ...)
+	__attribute__((__format__(printf, 2, 3)));
+void seq_puts(struct seq_file *m, const char *s);
+
+#define DEFINE_SEQ_ATTRIBUTE(__name)					\
+static int __name ## _open(struct inode *inode, struct file *file)	\
+{									\
+	int ret = seq_open(file, &__name ## _sops);			\
+									\
+	if (!ret && inode->i_private)					\
+		((struct seq_file *)file->private_data)->private =	\
+			inode->i_private;				\
+	return ret;							\
+}									\
+static const struct file_operations __name ## _fops = {		\
+	.owner		= THIS_MODULE,					\
+	.open		= __name ## _open,				\
+	.read		= seq_read,					\
+	.llseek		= seq_lseek,					\
+	.release	= seq_release,					\
+}
+
+struct dentry *debugfs_lookup(const char *name, struct dentry *parent);
+struct dentry *debugfs_create_dir(const char *name, struct dentry *parent);
+struct dentry *debugfs_create_file(const char *name, unsigned short mode,
+				   struct dentry *parent, void *data,
+				   const struct file_operations *fops);
+#define late_initcall(fn)	int (*kc_late_initcall_ ## fn)(void) = (fn)
+
+static inline unsigned long copy_from_user(void *to, const void *from,
+					   unsigned long n)
+{
+	memcpy(to, from, n);
+	return 0;
+}
+int kstrtoint(const char *s, unsigned int base, int *res);
+
+/* The harness's VFS: the whole of a debugfs file, or a write to it. */
+ssize_t kc_debugfs_read(const char *name, char *buf, size_t size);
+ssize_t kc_debugfs_write(const char *name, const char *text);
+
+/*
  * ---- xen/events.h: the driver API the core defines ---------------------------
  *
  * The kernel's <xen/events.h> repeats what xen_shim.h already has

@@ -1042,6 +1042,131 @@ static bool test_cpu_hotplug(void)
 	return core_no_leak(&base);
 }
 
+/* events_debugfs.c's late initcall, kept by late_initcall() (kcore.h). */
+extern int (*kc_late_initcall_xevt_debugfs_init)(void);
+
+struct dbg_row {
+	unsigned int port, irq, vcpu;
+	char kind[16], remote[8], prio[8], why[8], flags[8];
+	int pending, masked;
+	unsigned long events, spurious;
+};
+
+/* The row of "events" for @port, parsed; false if there is none. */
+static bool dbg_row(const char *text, evtchn_port_t port, struct dbg_row *r)
+{
+	const char *line = text;
+
+	while (line && *line) {
+		if (*line != '#' &&
+		    sscanf(line, "%u %u %15s %7s %u %7s %d %d %lu %lu %7s %7s",
+			   &r->port, &r->irq, r->kind, r->remote, &r->vcpu,
+			   r->prio, &r->pending, &r->masked, &r->events,
+			   &r->spurious, r->why, r->flags) == 12 &&
+		    r->port == port)
+			return true;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return false;
+}
+
+/*
+ * debugfs (events_debugfs.c): "events" lists every bound port with its
+ * IRQ, kind, remote domain, vCPU, priority, pending and mask bits, event
+ * counts, mask reasons and flags; "events-by-domain" sums them by domain;
+ * "events-priority" sets a domain's priority (FIFO) or refuses (-EINVAL
+ * for nonsense, -EOPNOTSUPP without priorities).
+ */
+static bool test_debugfs(void)
+{
+	static char buf[1 << 16];
+	struct core_base base;
+	struct ch_dev a, b, t;
+	struct dbg_row r;
+	unsigned int in_use, max, irqs;
+	char abi[16];
+	bool fifo = test_abi == CH_FIFO;
+
+	if (!core_boot(2, 4))
+		return false;
+	core_baseline(&base);
+	ASSERT_OK(kc_late_initcall_xevt_debugfs_init());
+	ch_dev_init(&a);
+	ch_dev_init(&b);
+	ch_dev_init(&t);
+	a.hold_eoi = true;
+	ASSERT_GT(ch_bind_interdomain(&a), 0);
+	ASSERT_GT(ch_bind_evtchn(&b, false), 0);
+	ASSERT_GT(ch_bind_virq(&t, VIRQ_TIMER, 1, true), 0);
+	ASSERT_OK(irq_set_affinity(b.irq, cpumask_of(1)));
+	ch_drain();				/* a: handled, EOI held */
+	ASSERT_OK(ch_raise(&a));		/* a: pending behind its EOI */
+	ASSERT_OK(ch_raise(&b));
+	ch_drain();
+
+	ASSERT_GT(kc_debugfs_read("events", buf, sizeof(buf)), 0);
+	ASSERT_TRUE(strstr(buf, "# ") == buf);
+	ASSERT_TRUE(dbg_row(buf, a.port, &r));
+	ASSERT_EQ(r.irq, a.irq);
+	ASSERT_STREQ(r.kind, "interdomain");
+	ASSERT_STREQ(r.remote, "1");
+	ASSERT_EQ(r.vcpu, 0);
+	ASSERT_STREQ(r.prio, fifo ? "7" : "-");
+	ASSERT_EQ(r.pending, 1);
+	ASSERT_EQ(r.masked, 1);
+	ASSERT_EQ(r.events, 1);
+	ASSERT_STREQ(r.why, "e");
+	ASSERT_STREQ(r.flags, "al");
+	ASSERT_TRUE(dbg_row(buf, b.port, &r));
+	ASSERT_STREQ(r.kind, "evtchn");
+	ASSERT_STREQ(r.remote, "1");		/* asked of Xen (EVTCHNOP_status) */
+	ASSERT_EQ(r.vcpu, 1);
+	ASSERT_EQ(r.pending, 0);
+	ASSERT_EQ(r.masked, 0);
+	ASSERT_EQ(r.events, 1);
+	ASSERT_STREQ(r.why, "-");
+	ASSERT_STREQ(r.flags, "-");
+	ASSERT_TRUE(dbg_row(buf, t.port, &r));
+	ASSERT_STREQ(r.kind, "virq");
+	ASSERT_STREQ(r.remote, "self");
+	ASSERT_EQ(r.vcpu, 1);
+
+	ASSERT_GT(kc_debugfs_read("events-by-domain", buf, sizeof(buf)), 0);
+	ASSERT_EQ(sscanf(buf, "# headroom: abi=%15s ports_in_use=%u max=%u irqs=%u",
+			 abi, &in_use, &max, &irqs), 4);
+	ASSERT_EQ(in_use, 3);
+	ASSERT_EQ(max, evtchn_ops->max_channels() - 1);
+	ASSERT_EQ(irqs, 3);
+	ASSERT_TRUE(strstr(buf, "\n   self        1            0 ") != NULL);
+	ASSERT_TRUE(strstr(buf, "\n      1        2            2 ") != NULL);
+
+	ASSERT_EQ(kc_debugfs_write("events-priority", "nonsense"), -EINVAL);
+	ASSERT_EQ(kc_debugfs_write("events-priority", "1 -3"), -EINVAL);
+	if (fifo) {
+		ASSERT_EQ(kc_debugfs_write("events-priority", "1 3\n"), 4);
+		ASSERT_GT(kc_debugfs_read("events-priority", buf, sizeof(buf)), 0);
+		ASSERT_STREQ(buf, "1 3\n");
+		ASSERT_EQ(xevt_from_irq(a.irq)->prio, 3);
+		ASSERT_EQ(kc_debugfs_write("events-priority", "1 default"), 9);
+		ASSERT_EQ(kc_debugfs_read("events-priority", buf, sizeof(buf)), 0);
+		ASSERT_EQ(xevt_from_irq(a.irq)->prio, XEN_IRQ_PRIORITY_DEFAULT);
+	} else {
+		ASSERT_EQ(kc_debugfs_write("events-priority", "1 3"), -EOPNOTSUPP);
+		ASSERT_EQ(shim_nr_warnings(), 1);
+		ch_allow_warnings();
+	}
+	xen_irq_lateeoi(a.irq, 0);
+	ch_drain();
+	ASSERT_EQ(a.calls, 2);
+	xen_irq_lateeoi(a.irq, 0);
+	ch_unbind(&a);
+	ch_unbind(&b);
+	ch_unbind(&t);
+	return core_no_leak(&base);
+}
+
 /* ---- Races: seeded interleavings ------------------------------------------ */
 
 /*
@@ -1588,6 +1713,7 @@ static bool test_race_exactly_once(void)
 	CORE_TEST(upcall_budget),			\
 	CORE_TEST(resume),				\
 	CORE_TEST(cpu_hotplug),				\
+	CORE_TEST(debugfs),				\
 	CORE_TEST(switch_abi),				\
 	CORE_TEST_T(race_bind_unbind_affinity, 120),	\
 	CORE_TEST_T(race_exactly_once, 120),
