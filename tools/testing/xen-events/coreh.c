@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The core program's harness (coreh.h): boots the real core on the model
- * as xen_init_IRQ() does, binds through the kernel API, takes upcalls
+ * with its own xen_init_IRQ(), binds through the kernel API, takes upcalls
  * through xen_evtchn_do_upcall(), and checks after every test:
  *
  *  - every handler ran in hard IRQ context with interrupts off, and never

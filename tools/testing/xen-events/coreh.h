@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The core program's harness: the REAL core (events_base.c, events_bind.c,
- * events_upcall.c, events_lateeoi.c, events_prio.c, events_usage.c, and
- * events_abi.c) and the real backends, on the model hypervisor, driven
+ * events_upcall.c, events_lateeoi.c, events_prio.c, events_usage.c,
+ * events_setup.c, events_debugfs.c and events_abi.c) and the real backends, on the model hypervisor, driven
  * through the kernel API drivers use (<xen/events.h>: bind_*_to_irqhandler,
  * unbind_from_irqhandler, xen_irq_lateeoi, irq_set_affinity, ...) with the
  * upcall entered through xen_evtchn_do_upcall().  See README, "The core
@@ -32,11 +32,11 @@ extern const char *const ch_abi_name[CH_NR_ABIS];
 bool ch_abi_built(enum ch_abi abi);
 
 /*
- * Boot: the model with @nr_cpus vCPUs, the core's choice of ABI with
- * xen.evtchn_abi=@abi (xevt_abi_choose()), the port table, every port
- * masked, the delayed EOI queues, per-CPU registration, the worker.  The
- * first @nr_upcall CPUs take upcalls.  0, or -errno; -ENODEV when the ABI
- * chosen is not @abi.
+ * Boot: the model with @nr_cpus vCPUs, xen.evtchn_abi=@abi, the core's
+ * xen_init_IRQ() (its choice of ABI, the port table, every port masked,
+ * the delayed EOI queues, its CPU hotplug state), the other CPUs brought
+ * up through that state, the worker.  The first @nr_upcall CPUs take
+ * upcalls.  0, or -errno; -ENODEV when the ABI chosen is not @abi.
  */
 int ch_setup(enum ch_abi abi, unsigned int nr_upcall, unsigned int nr_cpus);
 /* The invariants (see coreh.c); false with a message on a violation. */

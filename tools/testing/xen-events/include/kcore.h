@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * What the core's files (events_base.c, events_bind.c, events_upcall.c,
- * events_lateeoi.c, events_prio.c, events_usage.c) use from the kernel
+ * events_lateeoi.c, events_prio.c, events_usage.c, events_setup.c,
+ * events_debugfs.c) use from the kernel
  * beyond the backends' seam: the part of genirq they drive (descriptors,
  * chips, the edge and per-CPU flows, request_irq()/free_irq()), RCU,
  * workqueues, mutexes and raw spinlocks, lists, an XArray, jiffies, and the
@@ -416,8 +417,6 @@ int irq_set_affinity(unsigned int irq, const struct cpumask *mask);
 int generic_handle_irq(unsigned int irq);
 void handle_edge_irq(struct irq_desc *desc);
 void handle_percpu_irq(struct irq_desc *desc);
-void handle_fasteoi_irq(struct irq_desc *desc);
-void handle_level_irq(struct irq_desc *desc);
 
 /* ---- Hypercalls beyond event channels ---------------------------------------- */
 
