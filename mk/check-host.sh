@@ -91,12 +91,35 @@ else
 	result "not ok host build test program # see $out/host-build.log"
 fi
 
+# The core program: the real core (events_base.c, events_bind.c,
+# events_upcall.c, events_lateeoi.c, events_prio.c, events_usage.c) on the
+# real backends and the model, under ASan and UBSan; then the same program
+# under ThreadSanitizer (clang), which must build and run as well.
+if step -l "$out/host-core-build.log" "host: building the core program (the real core; ASan, UBSan)" \
+	"cold: ~40 s; then seconds" make -C "$harness" BUILD="$build" O="$obj" core-build; then
+	result "ok host build core program"
+	backends="2l fifo 3l" run_tests "core tests" "$obj/xen-events-core-test" \
+		"$out/host-core.log"
+else
+	result "not ok host build core program # see $out/host-core-build.log"
+fi
+if step -l "$out/host-tsan-build.log" "host: building the core program under ThreadSanitizer (clang)" \
+	"cold: ~40 s; then seconds" make -C "$harness" BUILD="$build" O="$obj" tsan-build; then
+	result "ok host build core program (TSan)"
+	backends="2l fifo 3l" run_tests "core tests under TSan" "$obj/xen-events-core-tsan" \
+		"$out/host-tsan.log"
+else
+	result "not ok host build core program (TSan) # see $out/host-tsan-build.log"
+fi
+
 # Known bugs put back (tests/mutants/, mk/mutants.sh): every mutant must
 # still apply and name tests that exist, and each host one, applied to a
 # copy and built there, must be killed by the tests it names.  The kernel
 # ones need a rebuild and a boot each: make mutants.
 if [ -x "$obj/xen-events-test" ]; then
-	"$obj/xen-events-test" -l >"$out/host-test-list.txt" 2>/dev/null
+	for p in xen-events-test xen-events-core-test xen-events-core-tsan; do
+		[ -x "$obj/$p" ] && "$obj/$p" -l 2>/dev/null
+	done >"$out/host-test-list.txt"
 	HOST_TEST_LIST=$out/host-test-list.txt MUTANTS_CHECK=1 MUTANTS_DIR=$build/mutants-host \
 		"$repo/mk/mutants.sh" "$repo" "$build" >>"$res" 2>"$out/host-mutants-check.log" ||
 		result "not ok host mutants listed # see $out/host-mutants-check.log"

@@ -183,11 +183,11 @@ static u64 chaos_next(void)
 {
 	static __thread u64 state;
 	static __thread u64 gen;
-	u64 x;
+	u64 x, seed = __atomic_load_n(&dom.chaos_seed, __ATOMIC_RELAXED);
 
-	if (!state || gen != dom.chaos_seed) {
-		gen = dom.chaos_seed;
-		state = dom.chaos_seed ^ ((u64)pthread_self() * 0x9e3779b97f4a7c15ULL);
+	if (!state || gen != seed) {
+		gen = seed;
+		state = seed ^ ((u64)pthread_self() * 0x9e3779b97f4a7c15ULL);
 		state |= 1;
 	}
 	x = state;
@@ -249,7 +249,7 @@ static void stat_inc(unsigned long *c)
 
 static unsigned int abi_max_ports(void)
 {
-	switch (dom.abi) {
+	switch (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE)) {
 	case MX_ABI_FIFO:
 		return MX_FIFO_PORTS;
 	case MX_ABI_3L:
@@ -668,7 +668,7 @@ static void raise_port(evtchn_port_t port)
 	struct mx_vcpu *v = &dom.vcpu[P(port)->vcpu];
 
 	pthread_rwlock_rdlock(&dom.abi_lock);
-	switch (dom.abi) {
+	switch (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE)) {
 	case MX_ABI_FIFO:
 		fifo_raise(v, port);
 		break;
@@ -685,12 +685,12 @@ static void raise_port(evtchn_port_t port)
 /* evtchn_free()'s clear of the pending state, for every ABI; dom.lock held. */
 static void clear_pending(evtchn_port_t port)
 {
-	if (dom.abi == MX_ABI_FIFO) {
+	if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) == MX_ABI_FIFO) {
 		event_word_t *w = fifo_word(port);
 
 		if (w)
 			__atomic_fetch_and(w, ~W_PENDING, __ATOMIC_SEQ_CST);
-	} else if (dom.abi == MX_ABI_3L) {
+	} else if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) == MX_ABI_3L) {
 		l3_clear(dom.l3_pending, port);
 	} else {
 		clear_bit(port, l2_pending());
@@ -702,7 +702,7 @@ static bool port_busy(evtchn_port_t port)
 {
 	event_word_t *w;
 
-	if (dom.abi != MX_ABI_FIFO)
+	if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) != MX_ABI_FIFO)
 		return false;
 	w = fifo_word(port);
 	return w && (wload(w) & W_LINKED);
@@ -738,7 +738,7 @@ static int alloc_port(enum mx_state state, unsigned int vcpu)
 		p->remote_dom = 0;
 		p->remote_port = 0;
 		p->virq = 0;
-		if (dom.abi == MX_ABI_FIFO) {
+		if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) == MX_ABI_FIFO) {
 			event_word_t *w = fifo_word(port);
 
 			p->priority = EVTCHN_FIFO_PRIORITY_DEFAULT;
@@ -1061,9 +1061,9 @@ static int op_unmask(struct evtchn_unmask *u)
 	port_read_lock(p);
 	pthread_rwlock_rdlock(&dom.abi_lock);
 	/* Free ports can be unmasked too; they just never get raised. */
-	if (dom.abi == MX_ABI_FIFO)
+	if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) == MX_ABI_FIFO)
 		fifo_unmask(&dom.vcpu[p->vcpu], u->port);
-	else if (dom.abi == MX_ABI_3L)
+	else if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) == MX_ABI_3L)
 		l3_unmask(&dom.vcpu[p->vcpu], u->port);
 	else
 		l2_unmask(&dom.vcpu[p->vcpu], u->port);
@@ -1115,7 +1115,7 @@ static int op_init_control(struct evtchn_init_control *ic)
 	    (ic->offset & 7))
 		return -EINVAL;
 	pthread_mutex_lock(&dom.lock);
-	if (dom.abi == MX_ABI_3L) {
+	if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) == MX_ABI_3L) {
 		rc = -EBUSY;	/* 3-level must be reset first */
 		goto out;
 	}
@@ -1125,7 +1125,7 @@ static int op_init_control(struct evtchn_init_control *ic)
 		rc = -EINVAL;
 		goto out;
 	}
-	if (dom.abi != MX_ABI_FIFO) {
+	if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) != MX_ABI_FIFO) {
 		/*
 		 * First vCPU: the domain switches to FIFO.  Bound ports keep
 		 * their 2-level pending state as a latch, raised once their
@@ -1141,7 +1141,7 @@ static int op_init_control(struct evtchn_init_control *ic)
 			p->latched = test_bit(port, l2_pending());
 		}
 		pthread_rwlock_wrlock(&dom.abi_lock);
-		dom.abi = MX_ABI_FIFO;
+		__atomic_store_n(&dom.abi, MX_ABI_FIFO, __ATOMIC_RELEASE);
 		pthread_rwlock_unlock(&dom.abi_lock);
 	}
 	v->cb = (struct evtchn_fifo_control_block *)((char *)pg + ic->offset);
@@ -1166,7 +1166,7 @@ static int op_expand_array(struct evtchn_expand_array *ea)
 	if (dom.cfg.no_fifo)
 		return -ENOSYS;
 	pthread_mutex_lock(&dom.lock);
-	if (dom.abi != MX_ABI_FIFO) {
+	if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) != MX_ABI_FIFO) {
 		rc = -EOPNOTSUPP;
 		goto out;
 	}
@@ -1192,7 +1192,7 @@ static int op_set_priority(struct evtchn_set_priority *sp)
 {
 	struct mx_port *p;
 
-	if (dom.cfg.no_fifo || dom.abi != MX_ABI_FIFO)
+	if (dom.cfg.no_fifo || __atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) != MX_ABI_FIFO)
 		return -ENOSYS;
 	if (!port_valid(sp->port) || sp->priority > EVTCHN_FIFO_PRIORITY_MIN)
 		return -EINVAL;
@@ -1237,7 +1237,7 @@ static void reset_domain_locked(void)
 	dom.port_hwm = 0;	/* every port is free: scans stop early */
 	pthread_rwlock_wrlock(&dom.abi_lock);
 	l3_unmap_locked();
-	dom.abi = MX_ABI_2L;
+	__atomic_store_n(&dom.abi, MX_ABI_2L, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&dom.abi_lock);
 	dom.free_hint = 1;
 }
@@ -1292,11 +1292,11 @@ static int l3_register_bitmaps(struct evtchn_3level *op)
 	if (bm->nr_pages != n || bm->pad || op->vcpu)
 		return -EINVAL;
 	pthread_mutex_lock(&dom.lock);
-	if (dom.abi == MX_ABI_FIFO) {
+	if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) == MX_ABI_FIFO) {
 		rc = -EBUSY;
 		goto out;
 	}
-	if (dom.abi == MX_ABI_3L) {
+	if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) == MX_ABI_3L) {
 		rc = -EEXIST;
 		goto out;
 	}
@@ -1327,7 +1327,7 @@ static int l3_register_bitmaps(struct evtchn_3level *op)
 						     __ATOMIC_SEQ_CST),
 				 __ATOMIC_SEQ_CST);
 	}
-	dom.abi = MX_ABI_3L;
+	__atomic_store_n(&dom.abi, MX_ABI_3L, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&dom.abi_lock);
 out:
 	pthread_mutex_unlock(&dom.lock);
@@ -1349,7 +1349,7 @@ static int l3_register_l2(struct evtchn_3level *op)
 	int rc = -EINVAL;
 
 	pthread_mutex_lock(&dom.lock);
-	if (dom.abi != MX_ABI_3L || req->pad ||
+	if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) != MX_ABI_3L || req->pad ||
 	    req->offset % sizeof(xen_ulong_t) ||
 	    req->offset > XEN_PAGE_SIZE - MX_3L_SEL_BYTES)
 		goto out;
@@ -1515,7 +1515,7 @@ int mx_create(const struct mx_config *cfg)
 	dom.port[0].state = MX_RESERVED;
 	dom.free_hint = 1;
 	dom.peer_next = 1;
-	dom.abi = MX_ABI_2L;
+	__atomic_store_n(&dom.abi, MX_ABI_2L, __ATOMIC_RELEASE);
 	for (i = 0; i < MX_MAX_VCPUS; i++) {
 		unsigned int q;
 
@@ -1578,7 +1578,7 @@ unsigned int mx_nr_vcpus(void)
 
 enum mx_abi mx_abi(void)
 {
-	return dom.abi;
+	return __atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE);
 }
 
 struct mx_stats *mx_stats(void)
@@ -1814,21 +1814,21 @@ xen_ulong_t *mx_3l_sel2(unsigned int vcpu)
 
 bool mx_3l_pending(evtchn_port_t port)
 {
-	return dom.abi == MX_ABI_3L && port < MX_3L_PORTS &&
+	return __atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) == MX_ABI_3L && port < MX_3L_PORTS &&
 	       l3_test(dom.l3_pending, port);
 }
 
 bool mx_3l_masked(evtchn_port_t port)
 {
-	return dom.abi == MX_ABI_3L && port < MX_3L_PORTS &&
+	return __atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) == MX_ABI_3L && port < MX_3L_PORTS &&
 	       l3_test(dom.l3_mask, port);
 }
 
 unsigned long *mx_mask_long(evtchn_port_t port)
 {
-	if (dom.abi == MX_ABI_3L && port < MX_3L_PORTS)
+	if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) == MX_ABI_3L && port < MX_3L_PORTS)
 		return (unsigned long *)L3_WORD(dom.l3_mask, port);
-	if (dom.abi == MX_ABI_2L && port < MX_2L_PORTS)
+	if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) == MX_ABI_2L && port < MX_2L_PORTS)
 		return (unsigned long *)dom.si->evtchn_mask +
 		       port / BITS_PER_LONG;
 	return NULL;
@@ -1836,7 +1836,7 @@ unsigned long *mx_mask_long(evtchn_port_t port)
 
 bool mx_3l_word_masked(evtchn_port_t port)
 {
-	return dom.abi == MX_ABI_3L && port < MX_3L_PORTS &&
+	return __atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) == MX_ABI_3L && port < MX_3L_PORTS &&
 	       !~__atomic_load_n(L3_WORD(dom.l3_mask, port), __ATOMIC_SEQ_CST);
 }
 
@@ -1925,7 +1925,8 @@ void mx_set_host(bool no_fifo, bool no_3l)
 
 void mx_set_chaos(unsigned int permille, u64 seed)
 {
-	dom.chaos_seed = seed | 1;
+	/* Atomic: vCPU threads may be at an interleaving point meanwhile. */
+	__atomic_store_n(&dom.chaos_seed, seed | 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&dom.chaos, permille, __ATOMIC_RELEASE);
 }
 
@@ -2051,7 +2052,7 @@ void mx_evil_3l_pending(unsigned int vcpu, evtchn_port_t port)
 	struct mx_vcpu *v = &dom.vcpu[vcpu];
 	xen_ulong_t *l2 = mx_3l_sel2(vcpu);
 
-	if (dom.abi != MX_ABI_3L || port >= MX_3L_PORTS)
+	if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) != MX_ABI_3L || port >= MX_3L_PORTS)
 		return;
 	l3_test_and_set(dom.l3_pending, port);
 	if (l2)
@@ -2080,6 +2081,6 @@ void mx_evil_3l_l2(unsigned int vcpu, unsigned int word, xen_ulong_t bits)
 
 void mx_evil_3l_unmask(evtchn_port_t port)
 {
-	if (dom.abi == MX_ABI_3L && port < MX_3L_PORTS)
+	if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) == MX_ABI_3L && port < MX_3L_PORTS)
 		l3_clear(dom.l3_mask, port);
 }

@@ -137,9 +137,28 @@ typedef struct {
 #define __same_type(a, b)	__builtin_types_compatible_p(typeof(a), typeof(b))
 #define __must_be_array(a)	0
 
+#ifndef __has_feature
+#define __has_feature(x)	0
+#endif
+#if __has_feature(thread_sanitizer) || defined(__SANITIZE_THREAD__)
+/*
+ * ThreadSanitizer (the core program's TSan build): READ_ONCE() and
+ * WRITE_ONCE() are marked accesses in the kernel's memory model, which a
+ * race detector must not report (KCSAN does not).  As atomics TSan does
+ * not report them either, and still reports every plain access that
+ * races.  Acquire and release, as every load and store is on x86 (TSO):
+ * the kernel's address-dependency ordering (a pointer read with
+ * READ_ONCE() or rcu_dereference(), then the object behind it) is then an
+ * ordering TSan sees too.
+ */
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define WRITE_ONCE(x, val)	\
+	do { __atomic_store_n(&(x), (val), __ATOMIC_RELEASE); } while (0)
+#else
 #define READ_ONCE(x)		(*(const volatile typeof(x) *)&(x))
 #define WRITE_ONCE(x, val)	\
 	do { *(volatile typeof(x) *)&(x) = (val); } while (0)
+#endif
 #define data_race(expr)		(expr)
 
 #ifdef static_assert
