@@ -503,48 +503,67 @@ static unsigned int xevt_pick_cpu(const struct cpumask *want)
  * the mask lock and only while the binding has a port: xevt_unbind()
  * detaches first, so after that no move can list the binding again.
  */
-void xevt_virq_follow(struct xevt_irq *xi, unsigned int cpu)
+static void xevt_virq_follow_locked(struct xevt_irq *xi, unsigned int cpu)
 {
 	unsigned int virq = xi->u.virq.virq;
 	struct xevt_pcpu *from, *to;
+
+	lockdep_assert_held(&xi->mask_lock);
+	if (!xi->port || xi->u.virq.home == cpu)
+		return;
+	from = per_cpu_ptr(&xevt_pcpu, xi->u.virq.home);
+	to = per_cpu_ptr(&xevt_pcpu, cpu);
+	if (rcu_access_pointer(from->virq[virq]) == xi)
+		RCU_INIT_POINTER(from->virq[virq], NULL);
+	rcu_assign_pointer(to->virq[virq], xi);
+	xi->u.virq.home = cpu;
+}
+
+void xevt_virq_follow(struct xevt_irq *xi, unsigned int cpu)
+{
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&xi->mask_lock, flags);
-	if (xi->port && xi->u.virq.home != cpu) {
-		from = per_cpu_ptr(&xevt_pcpu, xi->u.virq.home);
-		to = per_cpu_ptr(&xevt_pcpu, cpu);
-		if (rcu_access_pointer(from->virq[virq]) == xi)
-			RCU_INIT_POINTER(from->virq[virq], NULL);
-		rcu_assign_pointer(to->virq[virq], xi);
-		xi->u.virq.home = cpu;
-	}
+	xevt_virq_follow_locked(xi, cpu);
 	raw_spin_unlock_irqrestore(&xi->mask_lock, flags);
 }
 
 /*
- * Ask Xen to deliver @xi's port to @cpu.  The port is masked meanwhile
- * so that no event lands on a CPU the backend does not expect.
+ * Ask Xen to deliver @xi's port to @cpu.  The whole move runs under the
+ * mask lock, which xevt_detach() takes to take the port away: a move that
+ * races an unbind (a write to /proc/irq/N/smp_affinity after free_irq()
+ * can) either completes before the port is detached, and the detach then
+ * undoes its routing and load count, or finds no port.  It never moves a
+ * number that Xen may have handed to another binding since.  The port is
+ * masked meanwhile so that no event lands on a CPU the backend does not
+ * expect.
  */
 int xevt_move(struct xevt_irq *xi, unsigned int cpu)
 {
-	struct evtchn_bind_vcpu op;
-	int err;
+	struct evtchn_bind_vcpu op = { .vcpu = xen_vcpu_nr(cpu) };
+	unsigned long flags;
+	int err = 0;
 
-	op.port = READ_ONCE(xi->port);
+	raw_spin_lock_irqsave(&xi->mask_lock, flags);
+	op.port = xi->port;
 	if (!op.port || cpu == xi->cpu)
-		return 0;
-	if (!xen_support_evtchn_rebind())
-		return -EOPNOTSUPP;
-	op.vcpu = xen_vcpu_nr(cpu);
-
-	xevt_mask(xi, XEVT_MASK_BRIEF);
+		goto out;
+	if (!xen_support_evtchn_rebind()) {
+		err = -EOPNOTSUPP;
+		goto out;
+	}
+	if (!xi->mask_why)
+		evtchn_ops->mask(op.port);
 	err = HYPERVISOR_event_channel_op(EVTCHNOP_bind_vcpu, &op);
 	if (!err) {
 		xevt_route(xi, cpu);
 		if (xi->kind == XEVT_VIRQ && !xi->u.virq.percpu)
-			xevt_virq_follow(xi, cpu);
+			xevt_virq_follow_locked(xi, cpu);
 	}
-	xevt_unmask(xi, XEVT_MASK_BRIEF);
+	if (!xi->mask_why)
+		evtchn_ops->unmask(op.port);
+out:
+	raw_spin_unlock_irqrestore(&xi->mask_lock, flags);
 	return err;
 }
 

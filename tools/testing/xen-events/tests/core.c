@@ -1396,7 +1396,7 @@ static bool test_race_bind_unbind_affinity(void)
 	unsigned int round, i;
 	pthread_t t[3];
 
-	race_affinity_vs_unbind = getenv("XEN_CORE_RACE_AFFINITY_UNBIND") &&
+	race_affinity_vs_unbind = !getenv("XEN_CORE_RACE_AFFINITY_UNBIND") ||
 				  atoi(getenv("XEN_CORE_RACE_AFFINITY_UNBIND"));
 	if (!core_boot(2, 6))
 		return false;
