@@ -56,6 +56,7 @@
 #define EVTCHNSTAT_closed		0
 #define EVTCHNSTAT_unbound		1
 #define DOMID_SELF			0x7ff0u
+#define VIRQ_DOM_EXC			3	/* global, free in our dom0 */
 
 struct evtchn_status {
 	uint16_t dom;
@@ -576,6 +577,11 @@ static int call_bind_unbound(void *arg)
 	return xv_bind_unbound(((struct call *)arg)->fd, 0);
 }
 
+static int call_bind_virq(void *arg)
+{
+	return xv_bind_virq(((struct call *)arg)->fd, VIRQ_DOM_EXC);
+}
+
 static int call_bind_interdomain(void *arg)
 {
 	struct call *c = arg;
@@ -737,6 +743,49 @@ static int t_bind_unbound(char *why, size_t len)
 		return -1;
 	if (sweep_end(fd, port, &base, why, len))
 		return -1;
+	if (!sw.points)
+		return xv_why(why, len, "no allocation failed: fault injection not in effect");
+	return sweep_verdict(&sw, why, len);
+}
+
+/*
+ * Sweep IOCTL_EVTCHN_BIND_VIRQ (VIRQ_DOM_EXC): Xen binds a VIRQ once per
+ * domain, so a port left open by a failed bind shows at once: the next
+ * bind says -EEXIST, which the sweep names as a wrong error.
+ */
+static int t_bind_virq(char *why, size_t len)
+{
+	struct sweep sw = { .what = "bind_virq" };
+	char site[96], when[160];
+	struct counts base;
+	struct call c;
+	int inj, rc;
+
+	if (fi_setup(why, len) || settled_counts(&base, why, len))
+		return -1;
+	for (unsigned int n = 1; n <= MAX_NTH; n++) {
+		c.fd = xv_open(TAG);
+		if (c.fd < 0)
+			return xv_why(why, len, "open: %s", strerror(-c.fd));
+		rc = inject(n, call_bind_virq, &c, &inj, site, sizeof(site));
+		if (inj) {
+			sweep_count(&sw, n, rc, site);
+		} else if (rc < 0) {
+			close(c.fd);
+			return xv_why(why, len,
+				      "bind_virq(VIRQ_DOM_EXC) without a failed allocation: %d (%s)",
+				      rc, strerror(-rc));
+		}
+		if (rc >= 0)
+			xv_unbind(c.fd, rc);
+		close(c.fd);
+		snprintf(when, sizeof(when), inj ? "bind_virq with allocation %u (%s) failed" :
+			 "bind_virq and unbind", n, site);
+		if (counts_back(&base, 3000, when, why, len))
+			return -1;
+		if (!inj)
+			break;
+	}
 	if (!sw.points)
 		return xv_why(why, len, "no allocation failed: fault injection not in effect");
 	return sweep_verdict(&sw, why, len);
@@ -1004,6 +1053,7 @@ int main(int argc, char **argv)
 		mlockall(MCL_CURRENT | MCL_FUTURE);
 	run("faults_bind_unbound_port", 180, t_bind_unbound);
 	run("faults_bind_interdomain", 180, t_bind_interdomain);
+	run("faults_bind_virq", 180, t_bind_virq);
 	run("faults_bind_fresh_table_row", 240, t_fresh_row);
 	run("faults_unbind_and_close", 180, t_unbind_close);
 	run("faults_kmemleak_no_leak", 240, t_kmemleak);
