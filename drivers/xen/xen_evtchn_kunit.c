@@ -817,6 +817,38 @@ static void local_unbound_port_bind_send_unbind(struct kunit *test)
 }
 
 /*
+ * A port bound by number whose request_irq() fails stays its caller's:
+ * bind_evtchn_to_irqhandler*() undo the binding and leave the port open,
+ * as on their other failures, for the caller to close.  /dev/xen/evtchn
+ * closes it then, with a BUG() if Xen says it is closed already (found
+ * by xevt-faults failing request_irq()'s allocation).  request_irq()
+ * refuses IRQF_SHARED without a dev_id (-EINVAL) before it allocates.
+ */
+static void request_irq_failure_leaves_port_to_caller(struct kunit *test)
+{
+	evtchn_port_t port = xek_alloc_port(test);
+	struct xek_chan *c;
+	int rc;
+
+	rc = bind_evtchn_to_irqhandler(port, xek_handler, IRQF_SHARED,
+				       "xek-refused", NULL);
+	KUNIT_EXPECT_EQ(test, rc, -EINVAL);
+	KUNIT_EXPECT_EQ(test, (int)irq_from_evtchn(port), -1);
+	KUNIT_EXPECT_EQ(test, hv_state(port), EVTCHNSTAT_unbound);
+
+	rc = bind_evtchn_to_irqhandler_lateeoi(port, xek_handler, IRQF_SHARED,
+					       "xek-refused", NULL);
+	KUNIT_EXPECT_EQ(test, rc, -EINVAL);
+	KUNIT_EXPECT_EQ(test, (int)irq_from_evtchn(port), -1);
+	KUNIT_EXPECT_EQ(test, hv_state(port), EVTCHNSTAT_unbound);
+
+	/* Still bindable; the unbind closes it (xek_unbind() checks). */
+	c = xek_chan_new(test);
+	KUNIT_ASSERT_EQ(test, xek_bind(c, XEK_EVTCHN_HANDLER, port), 0);
+	xek_unbind(c);
+}
+
+/*
  * The statistics a backend's xenbus device shows in sysfs: channels bound
  * through it and events received on them.
  */
@@ -2802,6 +2834,7 @@ static struct kunit_case xen_evtchn_cases[] = {
 	KUNIT_CASE(loopback_pingpong_evtchn_irq_request_irq),
 	KUNIT_CASE(loopback_pingpong_interdomain_irq_lateeoi),
 	KUNIT_CASE(local_unbound_port_bind_send_unbind),
+	KUNIT_CASE(request_irq_failure_leaves_port_to_caller),
 	KUNIT_CASE(xenbus_device_counts_channels_and_events),
 	KUNIT_CASE(virq_global_con_ring_bind_deliver_rebind),
 	KUNIT_CASE(virq_global_moved_off_cpu0_then_rebind_eexist),

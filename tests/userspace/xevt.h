@@ -68,6 +68,18 @@ const char *xv_arg(const char *key, const char *dflt);
 long xv_arg_long(const char *key, long dflt);
 
 /*
+ * For the running test only (xv_run() resets it): a test that makes
+ * allocations fail on purpose (fault injection) expects the kernel to
+ * report them: "FAULT_INJECTION: forcing a failure", "page allocation
+ * failure: order:" (warn_alloc()) and "percpu: allocation failed", each
+ * with at most one stack dump after it.  The kernel-log watch of xv_run()
+ * then counts those instead of failing the test; any other warning, and
+ * a stack dump no such report announced, still fails it.  Their number
+ * is reported with the test's time.
+ */
+void xv_allow_alloc_failure_reports(void);
+
+/*
  * A line in the kernel log (written to /dev/kmsg, so with the user
  * facility).  A test that makes the kernel splat on purpose brackets it
  * with "xevt: expected splat begin: <test>" and "... end: <test>", which

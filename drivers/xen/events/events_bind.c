@@ -43,10 +43,12 @@ static struct xevt_irq *xevt_new_dyn(const struct irq_chip *chip,
 }
 
 /*
- * Tear a binding down: drop a user reference, and when none is left close
- * the port (after clearing every table that leads to it) and free.
+ * Tear a binding down: drop a user reference, and when none is left forget
+ * the port (after clearing every table that leads to it), close it unless
+ * @close is false (a port its caller still owns, see xevt_request()), and
+ * free.
  */
-static void xevt_unbind(struct xevt_irq *xi)
+static void xevt_unbind(struct xevt_irq *xi, bool close)
 {
 	struct xevt_pcpu *pc;
 	evtchn_port_t port;
@@ -80,19 +82,19 @@ static void xevt_unbind(struct xevt_irq *xi)
 		break;
 	}
 
-	if (port)
+	if (port && close)
 		xevt_close(port);
 	xevt_discard(xi);
 }
 
-static void xevt_unbind_irq(unsigned int irq)
+static void xevt_unbind_irq(unsigned int irq, bool close)
 {
 	struct xevt_irq *xi;
 
 	mutex_lock(&xevt_lock);
 	xi = xevt_from_irq(irq);
 	if (xi)
-		xevt_unbind(xi);
+		xevt_unbind(xi, close);
 	mutex_unlock(&xevt_lock);
 }
 
@@ -164,9 +166,16 @@ static int xevt_bind_remote(struct xenbus_device *dev,
 	return ret;
 }
 
-/* request_irq() on a freshly bound IRQ, unbinding it again on failure. */
+/*
+ * request_irq() on a freshly bound IRQ, unbinding it again on failure.
+ * @own_port: the bind allocated the port (VIRQ, IPI, interdomain), so the
+ * failure closes it as well.  A port bound by number stays open: it is the
+ * caller's, as on every other failure of bind_evtchn_to_irq*(), and the
+ * caller closes it (/dev/xen/evtchn does, with a BUG() if Xen refuses
+ * because the port is already closed).
+ */
 static int xevt_request(int irq, irq_handler_t handler, unsigned long flags,
-			const char *name, void *dev_id)
+			const char *name, void *dev_id, bool own_port)
 {
 	int err;
 
@@ -174,7 +183,7 @@ static int xevt_request(int irq, irq_handler_t handler, unsigned long flags,
 		return irq;
 	err = request_irq(irq, handler, flags, name, dev_id);
 	if (err) {
-		xevt_unbind_irq(irq);
+		xevt_unbind_irq(irq, own_port);
 		return err;
 	}
 	return irq;
@@ -220,14 +229,15 @@ EXPORT_SYMBOL_GPL(bind_evtchn_to_irq_lateeoi);
  * @dev_id:   cookie for the handler.
  *
  * Context: process context.
- * Return: the IRQ number, or -errno (nothing stays bound).
+ * Return: the IRQ number, or -errno: nothing stays bound, and @evtchn stays
+ * open for the caller to close.
  */
 int bind_evtchn_to_irqhandler(evtchn_port_t evtchn, irq_handler_t handler,
 			      unsigned long irqflags, const char *devname,
 			      void *dev_id)
 {
 	return xevt_request(xevt_bind_port(evtchn, false, NULL), handler,
-			    irqflags, devname, dev_id);
+			    irqflags, devname, dev_id, false);
 }
 EXPORT_SYMBOL_GPL(bind_evtchn_to_irqhandler);
 
@@ -240,7 +250,8 @@ EXPORT_SYMBOL_GPL(bind_evtchn_to_irqhandler);
  * @dev_id:   cookie for the handler.
  *
  * Context: process context.
- * Return: the IRQ number, or -errno (nothing stays bound).
+ * Return: the IRQ number, or -errno: nothing stays bound, and @evtchn stays
+ * open for the caller to close.
  */
 int bind_evtchn_to_irqhandler_lateeoi(evtchn_port_t evtchn,
 				      irq_handler_t handler,
@@ -248,7 +259,7 @@ int bind_evtchn_to_irqhandler_lateeoi(evtchn_port_t evtchn,
 				      const char *devname, void *dev_id)
 {
 	return xevt_request(xevt_bind_port(evtchn, true, NULL), handler,
-			    irqflags, devname, dev_id);
+			    irqflags, devname, dev_id, false);
 }
 EXPORT_SYMBOL_GPL(bind_evtchn_to_irqhandler_lateeoi);
 
@@ -289,7 +300,7 @@ int bind_interdomain_evtchn_to_irqhandler_lateeoi(struct xenbus_device *dev,
 						  void *dev_id)
 {
 	return xevt_request(xevt_bind_remote(dev, remote_port, true), handler,
-			    irqflags, devname, dev_id);
+			    irqflags, devname, dev_id, true);
 }
 EXPORT_SYMBOL_GPL(bind_interdomain_evtchn_to_irqhandler_lateeoi);
 
@@ -430,7 +441,7 @@ int bind_virq_to_irqhandler(unsigned int virq, unsigned int cpu,
 {
 	return xevt_request(bind_virq_to_irq(virq, cpu,
 					     irqflags & IRQF_PERCPU),
-			    handler, irqflags, devname, dev_id);
+			    handler, irqflags, devname, dev_id, true);
 }
 EXPORT_SYMBOL_GPL(bind_virq_to_irqhandler);
 
@@ -503,7 +514,7 @@ int bind_ipi_to_irqhandler(enum ipi_vector ipi, unsigned int cpu,
 	if (ipi < XEN_NR_IPIS && cpu < nr_cpu_ids)
 		irq = xevt_bind_ipi(ipi, cpu);
 	irqflags |= IRQF_NO_SUSPEND | IRQF_FORCE_RESUME | IRQF_EARLY_RESUME;
-	return xevt_request(irq, handler, irqflags, devname, dev_id);
+	return xevt_request(irq, handler, irqflags, devname, dev_id, true);
 }
 
 /**
@@ -522,7 +533,7 @@ void unbind_from_irqhandler(unsigned int irq, void *dev_id)
 		 irq))
 		return;
 	free_irq(irq, dev_id);
-	xevt_unbind_irq(irq);
+	xevt_unbind_irq(irq, true);
 }
 EXPORT_SYMBOL_GPL(unbind_from_irqhandler);
 
@@ -592,7 +603,7 @@ void evtchn_put(evtchn_port_t evtchn)
 	mutex_lock(&xevt_lock);
 	xi = xevt_from_port(evtchn);
 	if (!WARN(!xi, "put of unbound port %u\n", evtchn))
-		xevt_unbind(xi);
+		xevt_unbind(xi, true);
 	mutex_unlock(&xevt_lock);
 }
 EXPORT_SYMBOL_GPL(evtchn_put);
