@@ -34,6 +34,8 @@
 #include <linux/rcupdate.h>
 #include <linux/xarray.h>
 
+#include <xen/xenbus.h>
+
 #include "events_core.h"
 
 /* ---- Core state -------------------------------------------------------- */
@@ -242,6 +244,9 @@ static void xevt_free_rcu(struct work_struct *work)
 	/* No upcall can still be running the IRQ: its number may be reused. */
 	if (xi->own_desc)
 		irq_free_desc(xi->irq);
+	/* Nor counting an event in its xenbus device (xevt_bind_port()). */
+	if (xi->kind == XEVT_PORT && xi->u.dev)
+		put_device(&xi->u.dev->dev);
 	kfree(xi);
 }
 

@@ -128,14 +128,22 @@ static int xevt_bind_port(evtchn_port_t port, bool lateeoi,
 		goto out;
 	xi->kind = XEVT_PORT;
 	xi->lateeoi = lateeoi;
+	/*
+	 * The upcall counts events in the device without a lock, and one
+	 * that found the binding just before an unbind may still do so
+	 * after unbind_from_irqhandler() returned: the binding holds a
+	 * reference to the device until it is freed, after a grace period
+	 * (xevt_free_rcu()).
+	 */
 	xi->u.dev = dev;
+	if (dev)
+		get_device(&dev->dev);
 	/* A bare port number: xevt_remote() asks Xen when it is needed. */
 	xi->remote = dev ? dev->otherend_id : XEVT_REMOTE_UNKNOWN;
 
 	/* Xen delivers a newly bound port to vCPU 0. */
 	ret = xevt_attach(xi, port, 0, GFP_KERNEL);
 	if (ret) {
-		xi->u.dev = NULL;
 		xevt_discard(xi);
 		goto out;
 	}

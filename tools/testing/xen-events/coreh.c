@@ -218,6 +218,23 @@ void ch_dev_init(struct ch_dev *d)
 	d->xb.nodename = "device/test/0";
 }
 
+/*
+ * Make @d ready for another binding, as a driver that binds again with the
+ * same xenbus device: everything but the device's reference count, which a
+ * binding freed after a grace period may still drop.
+ */
+void ch_dev_reinit(struct ch_dev *d)
+{
+	size_t at = offsetof(struct ch_dev, xb.dev);
+	size_t after = at + sizeof(d->xb.dev);
+
+	memset(d, 0, at);
+	memset((char *)d + after, 0, sizeof(*d) - after);
+	d->last_cpu = -1;
+	d->xb.otherend_id = MX_PEER_DOMID;
+	d->xb.nodename = "device/test/0";
+}
+
 irqreturn_t ch_handler(int irq, void *dev_id)
 {
 	struct ch_dev *d = dev_id;

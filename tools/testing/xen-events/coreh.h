@@ -70,6 +70,7 @@ struct ch_dev {
 
 irqreturn_t ch_handler(int irq, void *dev_id);
 void ch_dev_init(struct ch_dev *d);
+void ch_dev_reinit(struct ch_dev *d);
 
 /*
  * Bind through the kernel API, as a driver: an interdomain port with the

@@ -425,7 +425,30 @@ int HYPERVISOR_vcpu_op(int cmd, int vcpu, void *arg);
 
 /* ---- xen/xenbus.h: the fields of a xenbus device the core counts in ----------- */
 
+/*
+ * linux/device.h: the reference count a binding holds on its xenbus device
+ * (put with release order; a test reads it with acquire before it frees
+ * or reuses the device, as the driver core frees it only at zero).
+ */
+struct device {
+	int refs;
+};
+
+static inline struct device *get_device(struct device *dev)
+{
+	if (dev)
+		__atomic_fetch_add(&dev->refs, 1, __ATOMIC_RELAXED);
+	return dev;
+}
+
+static inline void put_device(struct device *dev)
+{
+	if (dev)
+		__atomic_fetch_sub(&dev->refs, 1, __ATOMIC_RELEASE);
+}
+
 struct xenbus_device {
+	struct device dev;
 	const char *devicetype;
 	const char *nodename;
 	const char *otherend;

@@ -448,8 +448,9 @@ static bool test_bind_unbind_cycles(void)
 	if (!core_boot(1, 3))
 		return false;
 	core_baseline(&base);
+	ch_dev_init(&a);
 	for (i = 0; i < 2000; i++) {
-		ch_dev_init(&a);
+		ch_dev_reinit(&a);
 		ASSERT_GT(i % 2 ? ch_bind_interdomain(&a) : ch_bind_evtchn(&a, false), 0);
 		if (!first)
 			first = a.irq;
@@ -595,6 +596,7 @@ static bool test_usage_headroom(void)
 	while (i)
 		ch_unbind(&d[--i]);
 	ch_unbind(&v);
+	rcu_barrier();	/* the bindings' references to the devices */
 	free(d);
 	return core_no_leak(&base);
 }
@@ -684,6 +686,7 @@ static bool test_upcall_budget(void)
 	}
 	for (i = 0; i < N; i++)
 		ch_unbind(&d[i]);
+	rcu_barrier();	/* the bindings' references to the devices */
 	free(d);
 	return core_no_leak(&base);
 }
@@ -1446,6 +1449,7 @@ static bool test_race_bind_unbind_affinity(void)
 			if (race_state(&r->slot[i]) != SLOT_GONE)
 				extra += r->slot[i].dev.calls > r->slot[i].dev.raised ?
 					 r->slot[i].dev.calls - r->slot[i].dev.raised : 0;
+		rcu_barrier();	/* the bindings' references to the devices */
 		free(r);
 		if (round % 100 == 99 || round == RACE_ROUNDS - 1) {
 			ch_quiesce(5000);
@@ -1481,6 +1485,7 @@ struct once {
 	struct ch_dev churn[ONCE_CHURN];
 	unsigned long ipis[2], ticks[2], raises[ONCE_PORTS], moves[ONCE_PORTS];
 	unsigned long churned;
+	unsigned long dev_held;	/* a device still referenced 5 s after unbind */
 	u64 seed;
 	bool sender_done;
 	int lost;		/* an event that never came: which op */
@@ -1555,6 +1560,19 @@ static void *once_sender(void *arg)
  */
 static bool once_reuse_dev;
 
+/* Wait up to 5 s for the bindings' references to @d's device to go. */
+static bool once_dev_released(struct ch_dev *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < 5000; i++) {
+		if (!__atomic_load_n(&d->xb.dev.refs, __ATOMIC_ACQUIRE))
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
 /* The port table changes meanwhile: short-lived bindings come and go. */
 static void *once_churn(void *arg)
 {
@@ -1562,10 +1580,20 @@ static void *once_churn(void *arg)
 	struct ch_dev one, *d;
 	unsigned int n = 0;
 
+	memset(&one, 0, sizeof(one));
 	ch_as_cpu(ch_first_ctl_cpu() + 1);
 	pthread_barrier_wait(&o->start);
 	while (!__atomic_load_n(&o->sender_done, __ATOMIC_SEQ_CST) &&
 	       n < ONCE_CHURN) {
+		/*
+		 * The driver core frees a xenbus device when its last
+		 * reference goes; a binding holds one until it is freed,
+		 * after a grace period.  Reuse the device only then.
+		 */
+		if (once_reuse_dev && !once_dev_released(&one)) {
+			o->dev_held++;
+			break;
+		}
 		/* A device is reused only in the next round, after a quiesce. */
 		d = once_reuse_dev ? &one : &o->churn[n++];
 		ch_dev_init(d);
@@ -1575,6 +1603,9 @@ static void *once_churn(void *arg)
 		ch_unbind(d);
 		o->churned++;
 	}
+	/* @one lives on this stack. */
+	if (once_reuse_dev && !once_dev_released(&one))
+		o->dev_held++;
 	return NULL;
 }
 
@@ -1615,7 +1646,7 @@ static bool test_race_exactly_once(void)
 	pthread_t t[3];
 	u64 rs;
 
-	once_reuse_dev = getenv("XEN_CORE_RACE_REUSE_DEV") &&
+	once_reuse_dev = !getenv("XEN_CORE_RACE_REUSE_DEV") ||
 			 atoi(getenv("XEN_CORE_RACE_REUSE_DEV"));
 	if (!core_boot(2, 6))
 		return false;
@@ -1655,6 +1686,12 @@ static bool test_race_exactly_once(void)
 				"round %u did not quiesce", round);
 			return false;
 		}
+		if (o->dev_held) {
+			ch_fail(__FILE__, __LINE__, __func__,
+				"round %u: a xenbus device still referenced 5 s after its unbind",
+				round);
+			return false;
+		}
 		if (o->lost) {
 			ch_fail(__FILE__, __LINE__, __func__,
 				"round %u (seed %llu): event of op %d never handled (or not sent)",
@@ -1692,6 +1729,7 @@ static bool test_race_exactly_once(void)
 	}
 	for (p = 0; p < ONCE_PORTS; p++)
 		ch_unbind(&o->port[p]);
+	rcu_barrier();	/* the bindings' references to the devices */
 	free(o);
 	ASSERT_TRUE(ch_quiesce(5000));
 	ASSERT_EQ(race_load_sum(), 0);
