@@ -265,12 +265,17 @@ static bool should_fail(int *countdown)
 	return false;
 }
 
+/* Called at every page allocation when set (the core program's chaos). */
+void (*shim_alloc_pages_hook)(void);
+
 void *shim_alloc_pages(gfp_t gfp, unsigned int order)
 {
 	size_t size = PAGE_SIZE << order;
 	void *p;
 
 	might_sleep_if(gfp & __GFP_DIRECT_RECLAIM);
+	if (shim_alloc_pages_hook)
+		shim_alloc_pages_hook();
 	pthread_mutex_lock(&mem_lock);
 	if (should_fail(&fail_page_in)) {
 		pthread_mutex_unlock(&mem_lock);

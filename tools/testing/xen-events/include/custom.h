@@ -319,6 +319,7 @@ extern unsigned int nr_cpu_ids;
 struct page;
 
 void *shim_alloc_pages(gfp_t gfp, unsigned int order);
+extern void (*shim_alloc_pages_hook)(void);
 void shim_free_pages(void *addr, unsigned int order);
 void *shim_kmalloc(size_t size, gfp_t gfp);
 void shim_kfree(const void *p);

@@ -1736,6 +1736,188 @@ static bool test_race_exactly_once(void)
 	return core_no_leak(&base);
 }
 
+/*
+ * PIRQ startup attaches a port to its binding under the IRQ descriptor's
+ * lock only, without xevt_lock (events_pirq.c; the harness does not build
+ * it, the model has no PIRQs), and PIRQ shutdown detaches and closes it
+ * the same way.  Two races only it can run into, played by a thread that
+ * attaches and detaches ports of one binding as PIRQ startup and shutdown
+ * do, against binds and unbinds through the API on another thread:
+ *  - 88ca2521: two binds into a row of the port table nobody used yet.
+ *    Each round first takes every free port below the next row, then the
+ *    two threads bind the row's first two ports at once, with page
+ *    allocations as chaos points; both must be found by port after;
+ *  - fa765c4b: an unbind whose port number the PIRQ-style attach gets
+ *    right away; the unbind must clear its table entry before it closes
+ *    the port, or it wipes the new one.  The attach must be found by port
+ *    after the unbind returned.
+ */
+#define PIRQ_ROW_PORTS	(PAGE_SIZE / sizeof(void *))
+
+struct pirq_race {
+	pthread_barrier_t start;
+	struct xevt_irq *xi;	/* the PIRQ-style binding */
+	struct ch_dev api;	/* bound and unbound through the API */
+	evtchn_port_t got;	/* the port the PIRQ-style attach took */
+	bool unbind_first;	/* fa765c4b round: the API unbinds first */
+	int err;
+};
+
+static evtchn_port_t pirq_raw_port(void)
+{
+	struct evtchn_alloc_unbound a = {
+		.dom = DOMID_SELF,
+		.remote_dom = MX_PEER_DOMID,
+	};
+
+	if (HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &a))
+		return 0;
+	return a.port;
+}
+
+static void pirq_raw_close(evtchn_port_t port)
+{
+	struct evtchn_close c = { .port = port };
+
+	HYPERVISOR_event_channel_op(EVTCHNOP_close, &c);
+}
+
+/* PIRQ startup, as events_pirq.c does it: no xevt_lock. */
+static void *pirq_starter(void *arg)
+{
+	struct pirq_race *r = arg;
+	evtchn_port_t port;
+
+	ch_as_cpu(ch_first_ctl_cpu() + 1);
+	pthread_barrier_wait(&r->start);
+	port = pirq_raw_port();
+	if (!port) {
+		r->err = -ENOSPC;
+		return NULL;
+	}
+	r->err = xevt_attach(r->xi, port, 0, GFP_ATOMIC);
+	if (r->err)
+		pirq_raw_close(port);
+	else
+		r->got = port;
+	return NULL;
+}
+
+static void *pirq_api(void *arg)
+{
+	struct pirq_race *r = arg;
+
+	ch_as_cpu(ch_first_ctl_cpu());
+	pthread_barrier_wait(&r->start);
+	if (r->unbind_first)
+		ch_unbind(&r->api);
+	else if (ch_bind_evtchn(&r->api, false) < 0)
+		r->api.irq = -1;
+	return NULL;
+}
+
+static bool pirq_round(struct pirq_race *r)
+{
+	pthread_t t[2];
+
+	r->got = 0;
+	r->err = 0;
+	pthread_barrier_init(&r->start, NULL, 2);
+	pthread_create(&t[0], NULL, pirq_starter, r);
+	pthread_create(&t[1], NULL, pirq_api, r);
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	pthread_barrier_destroy(&r->start);
+	ASSERT_EQ(r->err, 0);
+	ASSERT_NE(r->got, 0);
+	/* The PIRQ-style binding is found by its port... */
+	rcu_read_lock();
+	ASSERT_TRUE(xevt_from_port(r->got) == r->xi);
+	rcu_read_unlock();
+	/* ... and so is the API's, when it bound. */
+	if (!r->unbind_first) {
+		ASSERT_GT(r->api.irq, 0);
+		ASSERT_EQ(irq_from_evtchn(r->api.port), r->api.irq);
+	}
+	/* PIRQ shutdown: detach, then close. */
+	ASSERT_EQ(xevt_detach(r->xi), r->got);
+	xevt_close(r->got);
+	return true;
+}
+
+static bool test_race_pirq_style_attach(void)
+{
+	struct core_base base;
+	struct pirq_race *r;
+	struct ch_dev holder;
+	evtchn_port_t *held, port, max;
+	unsigned int nr_held = 0, rows = 0, reuses = 0, i;
+	u64 rs = ch_seed;
+
+	if (!core_boot(1, 3))
+		return false;
+	core_baseline(&base);
+	r = calloc(1, sizeof(*r));
+	ASSERT_TRUE(r != NULL);
+	max = evtchn_ops->max_channels();
+	held = calloc(max, sizeof(*held));
+	ASSERT_TRUE(held != NULL);
+
+	/* A binding made through the API, its port handed back at once. */
+	ch_dev_init(&holder);
+	ASSERT_GT(ch_bind_evtchn(&holder, false), 0);
+	r->xi = xevt_from_irq(holder.irq);
+	ASSERT_TRUE(r->xi != NULL);
+	ASSERT_EQ(xevt_detach(r->xi), holder.port);
+	xevt_close(holder.port);
+
+	shim_alloc_pages_hook = kc_chaos_point;
+	/* 88ca2521: a fresh row per round, up to 255 rounds. */
+	for (rows = 0; rows < 255; rows++) {
+		/* Take the ports up to the last one of a row. */
+		do {
+			port = pirq_raw_port();
+			if (!port)
+				break;
+			held[nr_held++] = port;
+		} while ((port + 1) % PIRQ_ROW_PORTS);
+		if (!port || port + 3 >= max)
+			break;
+		kc_set_chaos(300 + ch_rand(&rs) % 500, rs);
+		ch_dev_init(&r->api);
+		r->unbind_first = false;
+		if (!pirq_round(r))
+			return false;
+		kc_set_chaos(0, 0);
+		ch_unbind(&r->api);
+	}
+	for (i = 0; i < nr_held; i++)
+		pirq_raw_close(held[i]);
+	free(held);
+	/* fa765c4b: the unbind's port goes to the PIRQ-style attach. */
+	for (i = 0; i < 400; i++) {
+		ch_dev_reinit(&r->api);
+		ASSERT_GT(ch_bind_evtchn(&r->api, false), 0);
+		kc_set_chaos(300 + ch_rand(&rs) % 500, rs);
+		r->unbind_first = true;
+		if (!pirq_round(r))
+			return false;
+		kc_set_chaos(0, 0);
+		reuses += r->got == r->api.port;
+	}
+	shim_alloc_pages_hook = NULL;
+	printf("# %u fresh rows raced, %u of 400 unbinds' ports taken by the PIRQ-style attach\n",
+	       rows, reuses);
+	ASSERT_GT(rows, 6);
+	ASSERT_GT(reuses, 0);
+
+	ch_unbind(&holder);
+	rcu_barrier();
+	free(r);
+	ASSERT_TRUE(ch_quiesce(5000));
+	return core_no_leak(&base);
+}
+
 #define CORE_TESTS					\
 	CORE_TEST(interdomain_counted),			\
 	CORE_TEST(bind_errors),				\
@@ -1754,4 +1936,5 @@ static bool test_race_exactly_once(void)
 	CORE_TEST(debugfs),				\
 	CORE_TEST(switch_abi),				\
 	CORE_TEST_T(race_bind_unbind_affinity, 120),	\
-	CORE_TEST_T(race_exactly_once, 120),
+	CORE_TEST_T(race_exactly_once, 120),	\
+	CORE_TEST_T(race_pirq_style_attach, 120),
