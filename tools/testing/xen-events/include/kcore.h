@@ -218,7 +218,8 @@ bool kc_in_rcu_reader(void);
 #define rcu_dereference_raw(p)		READ_ONCE(p)
 #define rcu_access_pointer(p)		READ_ONCE(p)
 #define rcu_assign_pointer(p, v)	__atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
-#define RCU_INIT_POINTER(p, v)		WRITE_ONCE(p, v)
+/* No ordering, as in the kernel (WRITE_ONCE() is a release under TSan). */
+#define RCU_INIT_POINTER(p, v)		__atomic_store_n(&(p), (v), __ATOMIC_RELAXED)
 
 /* ---- Jiffies and time (virtual: tests advance them) -------------------------- */
 
