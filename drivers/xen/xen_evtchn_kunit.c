@@ -21,11 +21,13 @@
  * header, that test is skipped.
  */
 
+#include <kunit/resource.h>
 #include <kunit/test.h>
 
 #include <linux/atomic.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
+#include <linux/device.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/irqdesc.h>
@@ -374,6 +376,44 @@ static evtchn_port_t xek_alloc_port(struct kunit *test)
  */
 static struct xenbus_device xek_self_dev = { .otherend_id = XEK_SELF_DOMID };
 
+/*
+ * A binding holds a reference to its xenbus device until it is freed,
+ * after a grace period; the test devices are reference counted as the
+ * driver core's are.  xek_self_dev is never freed (its first reference is
+ * never dropped); the others are freed at their last put, the test's own
+ * dropped when the test ends.
+ */
+static void xek_dev_release(struct device *d)
+{
+	kfree(container_of(d, struct xenbus_device, dev));
+}
+
+static int xek_dev_res_init(struct kunit_resource *res, void *context)
+{
+	struct xenbus_device *dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+
+	if (!dev)
+		return -ENOMEM;
+	device_initialize(&dev->dev);
+	dev->dev.release = xek_dev_release;
+	dev->otherend_id = XEK_SELF_DOMID;
+	res->data = dev;
+	return 0;
+}
+
+static void xek_dev_res_free(struct kunit_resource *res)
+{
+	struct xenbus_device *dev = res->data;
+
+	put_device(&dev->dev);
+}
+
+static struct xenbus_device *xek_dev_new(struct kunit *test)
+{
+	return kunit_alloc_resource(test, xek_dev_res_init, xek_dev_res_free,
+				    GFP_KERNEL, NULL);
+}
+
 static int xek_bind_dev(struct xek_chan *c, enum xek_how how,
 			evtchn_port_t port, struct xenbus_device *dev)
 {
@@ -678,6 +718,8 @@ static int xek_init(struct kunit *test)
 	INIT_LIST_HEAD(&st->chans);
 	test->priv = st;
 	st->fifo = xek_abi_is_fifo(test);
+	if (!xek_self_dev.dev.kobj.state_initialized)
+		device_initialize(&xek_self_dev.dev);
 	return 0;
 }
 
@@ -854,13 +896,11 @@ static void request_irq_failure_leaves_port_to_caller(struct kunit *test)
  */
 static void xenbus_device_counts_channels_and_events(struct kunit *test)
 {
-	struct xenbus_device *dev = kunit_kzalloc(test, sizeof(*dev),
-						  GFP_KERNEL);
+	struct xenbus_device *dev = xek_dev_new(test);
 	struct xek_pair p;
 	int i;
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	dev->otherend_id = XEK_SELF_DOMID;
 	xek_pair_open_dev(test, &p, XEK_INTERDOMAIN_HANDLER, -1, dev, 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&dev->event_channels), 1);
 	for (i = 1; i <= 10; i++) {
@@ -1761,14 +1801,12 @@ static void lateeoi_spurious_backoff_grows_to_hz_until_reset(struct kunit *test)
  */
 static void lateeoi_spurious_threshold_from_xenbus_device(struct kunit *test)
 {
-	struct xenbus_device *dev = kunit_kzalloc(test, sizeof(*dev),
-						  GFP_KERNEL);
+	struct xenbus_device *dev = xek_dev_new(test);
 	struct xek_pair p;
 	long d;
 	int k;
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	dev->otherend_id = XEK_SELF_DOMID;
 	dev->spurious_threshold = 4;
 	xek_pair_open_dev(test, &p, XEK_INTERDOMAIN_HANDLER, -1, dev,
 			  XEK_MANUAL_EOI);
@@ -2549,9 +2587,8 @@ static void exhaust_ports_enospc_then_free_all(struct kunit *test)
 	int rc = 0, irq, virq_irq;
 	bool ok;
 
-	dev = kunit_kzalloc(test, sizeof(*dev), GFP_KERNEL);
+	dev = xek_dev_new(test);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	dev->otherend_id = XEK_SELF_DOMID;
 	f.c = xek_chan_new(test);
 	top = xek_chan_new(test);
 	f.port = kvcalloc(limit, sizeof(*f.port), GFP_KERNEL);
