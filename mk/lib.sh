@@ -91,7 +91,8 @@ tree_patch() {
 		tree_patches=$((tree_patches + 1))
 	done < <(for s in "$@"; do
 			for p in "$repo/$s"/*.patch; do
-				[ -e "$p" ] && printf '%s\t%s\n' "$(basename "$p")" "$s/$(basename "$p")"
+				[ -e "$p" ] || continue
+				printf '%s\t%s\n' "${p##*/}" "$s/${p##*/}"
 			done
 		done | LC_ALL=C sort -t "$(printf '\t')" -k1,1 | cut -f2)
 }
