@@ -17,17 +17,30 @@
 #   make density        thousands of real guests per ABI, to the ceiling
 #   make mutants [MUTANTS=names|host|kernel]  known bugs put back, one at a time
 #   UPSTREAM_EVENTS=1   any of the above with upstream's events code
+#   KERNEL=6.12         tree, kernel, run on the Debian 6.12 base (default 6.1)
 
 SHELL      := /bin/bash
 REPO       := $(CURDIR)
 BUILD      ?= $(CURDIR)/build
 XEN        ?= $(BUILD)/xen/xen-4.17.elf
 ARGS       ?=
+# KERNEL: the Debian base the overlay is laid on.  6.1 (the default) keeps
+# the historical paths (build/linux-base, build/linux); any other base has
+# its own, suffixed (build/linux-base-6.12, build/linux-6.12), and its
+# per-base patches in patches/$(KERNEL)/ (mk/prepare-tree.sh).
+KERNEL     ?= 6.1
+ifeq ($(filter 6.1 6.12,$(KERNEL)),)
+$(error KERNEL=$(KERNEL): no such base (6.1 or 6.12))
+endif
+export KERNEL
+KSFX       := $(if $(filter 6.1,$(KERNEL)),,-$(KERNEL))
 # UPSTREAM_EVENTS=1: the same tree and config with upstream's event channel
 # code instead of ours (the baseline for comparisons), in its own tree.
 ifeq ($(UPSTREAM_EVENTS),1)
 export OVERLAY_EXCLUDE := drivers/xen/events/ include/xen/events.h
-export TREE := $(BUILD)/linux-upstream
+export TREE := $(BUILD)/linux-upstream$(KSFX)
+else ifneq ($(KSFX),)
+export TREE := $(BUILD)/linux$(KSFX)
 endif
 KTREE      := $(if $(TREE),$(TREE),$(BUILD)/linux)
 KIMAGE     := $(KTREE)/obj-main/arch/x86/boot/bzImage
@@ -249,7 +262,7 @@ check-boot:
 	fi
 
 clean:
-	rm -rf $(BUILD)/linux/obj-* $(BUILD)/check $(BUILD)/*.log $(INITRD)
+	rm -rf $(BUILD)/linux$(KSFX)/obj-* $(BUILD)/check $(BUILD)/*.log $(INITRD)
 
 distclean:
 	rm -rf $(BUILD)

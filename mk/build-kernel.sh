@@ -12,7 +12,11 @@ name=${2:?}
 shift 2
 frags=("$@")
 here=$(cd "$(dirname "$0")" && pwd)
-tree=${TREE:-$build/linux}
+# KERNEL=6.12: the tree mk/prepare-tree.sh made on the 6.12 base.
+case ${KERNEL:-6.1} in
+6.1) tree=${TREE:-$build/linux} ;;
+*) tree=${TREE:-$build/linux-$KERNEL} ;;
+esac
 obj=$tree/obj-$name
 jobs=${JOBS:-$(nproc)}
 mkdir -p "$obj"

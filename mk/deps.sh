@@ -15,7 +15,7 @@ apt_log=$build/logs/apt.log
 # What is installed, and why: "reason|packages".
 groups=(
 	"to build the kernel|build-essential bc bison flex libelf-dev libssl-dev ccache cpio xz-utils gzip rsync kmod python3 perl sparse"
-	"the Debian 6.1 source the overlay is laid on|linux-source-6.1"
+	"the Debian ${KERNEL:-6.1} source the overlay is laid on|linux-source-${KERNEL:-6.1}"
 	"to boot Xen and dom0 (QEMU, busybox for the test initramfs)|qemu-system-x86 busybox-static"
 	"for the host test harness (clang/libFuzzer, valgrind)|clang libclang-rt-14-dev valgrind"
 	"for the density test's dom0 tool (libxenctrl, static)|libxen-dev zlib1g-dev liblzma-dev libbz2-dev liblzo2-dev libzstd-dev"

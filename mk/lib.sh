@@ -20,7 +20,8 @@
 # build redoes only what an edit touched.
 #
 #   tree_stage PRISTINE STAGE           STAGE: PRISTINE as hard links
-#   tree_patch STAGE WHO REPO SERIES    apply REPO/SERIES/*.patch to STAGE
+#   tree_patch STAGE WHO REPO SERIES... apply REPO/SERIES/*.patch to STAGE, the
+#                                       directories' patches merged in name order
 #   tree_sync STAGE TREE [RSYNC_ARG...] sync STAGE into TREE by content, drop STAGE
 
 # shellcheck source=mk/step.sh
@@ -68,22 +69,32 @@ tree_stage() {
 	rm -f "$2/.unpacked"
 }
 
-# Applies the series in name order; their output goes to stderr.  Sets
-# tree_patches to the number applied.  A patch that does not apply: says
-# "WHO: patch does not apply: SERIES/NAME" (on stderr) and returns 1, the
-# staging copy left as it is.
+# Applies the series in name order; with several SERIES directories their
+# patches are merged by file name (patches/0040-x.patch, then
+# patches/6.12/0050-y.patch, then patches/0060-z.patch), so a per-base
+# directory keeps its patches' places in the common numbering.  Their output
+# goes to stderr.  Sets tree_patches to the number applied.  A patch that
+# does not apply: says "WHO: patch does not apply: SERIES/NAME" (on stderr)
+# and returns 1, the staging copy left as it is.
 tree_patches=0
 tree_patch() {
-	local stage=$1 who=$2 repo=$3 series=$4 p
+	local stage=$1 who=$2 repo=$3 p s
+	shift 3
 	tree_patches=0
-	for p in "$repo/$series"/*.patch; do
-		[ -e "$p" ] || continue
-		if ! patch -d "$stage" -p1 -s -N --no-backup-if-mismatch -r - <"$p" >&2; then
-			echo "$who: patch does not apply: $series/$(basename "$p")" >&2
+	while IFS= read -r p; do
+		[ -n "$p" ] || continue
+		if ! patch -d "$stage" -p1 -s -N --no-backup-if-mismatch -r - \
+			<"$repo/$p" >&2; then
+			echo "$who: patch does not apply: $p" >&2
 			return 1
 		fi
 		tree_patches=$((tree_patches + 1))
-	done
+	done < <(for s in "$@"; do
+			for p in "$repo/$s"/*.patch; do
+				[ -e "$p" ] || continue
+				printf '%s\t%s\n' "${p##*/}" "$s/${p##*/}"
+			done
+		done | LC_ALL=C sort -t "$(printf '\t')" -k1,1 | cut -f2)
 }
 
 # -c: compare by content; no -t: an unchanged file keeps its mtime.

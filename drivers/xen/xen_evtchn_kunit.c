@@ -57,6 +57,24 @@
 #define XEK_HAVE_USAGE	1
 #endif
 
+/*
+ * The include/xen/events.h of the base (XEVT_BASE, 601 or 612, from
+ * drivers/xen/Makefile): as of 6.12 evtchn_make_refcounted() takes
+ * is_static and xen_set_irq_pending() is gone; KUnit's
+ * KUNIT_ASSERT_FAILURE() became KUNIT_FAIL_AND_ABORT().
+ */
+#if XEVT_BASE >= 612
+#define XEK_API_612		1
+#define xek_make_refcounted(port)	evtchn_make_refcounted(port, false)
+#else
+#define XEK_API_612		0
+#define xek_make_refcounted(port)	evtchn_make_refcounted(port)
+#endif
+#ifndef KUNIT_FAIL_AND_ABORT
+#define KUNIT_FAIL_AND_ABORT(test, fmt, ...) \
+	KUNIT_ASSERT_FAILURE(test, fmt, ##__VA_ARGS__)
+#endif
+
 /* dom0 is domain 0: a loopback channel names itself as the remote end. */
 #define XEK_SELF_DOMID		0
 
@@ -1320,6 +1338,7 @@ static void cleared_pending_dropped_set_pending_delivered(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&p.rx->hits), 0,
 			    "a cleared event was delivered");
 
+#if !XEK_API_612
 	disable_irq(p.rx->irq);
 	xen_set_irq_pending(p.rx->irq);
 	KUNIT_EXPECT_TRUE(test, xen_test_irq_pending(p.rx->irq));
@@ -1328,6 +1347,7 @@ static void cleared_pending_dropped_set_pending_delivered(struct kunit *test)
 			      "xen_set_irq_pending() event not delivered");
 	msleep(XEK_QUIET_MS);
 	KUNIT_EXPECT_EQ(test, atomic_read(&p.rx->hits), 1);
+#endif
 	xek_pair_close(test, &p);
 }
 
@@ -2032,7 +2052,7 @@ static void refcounted_port_survives_unbind_until_put(struct kunit *test)
 	irq = p.rx->irq;
 
 	KUNIT_EXPECT_EQ(test, evtchn_get(port), -EINVAL);
-	KUNIT_EXPECT_EQ(test, evtchn_make_refcounted(port), 0);
+	KUNIT_EXPECT_EQ(test, xek_make_refcounted(port), 0);
 	KUNIT_EXPECT_EQ(test, evtchn_get(port), 0);
 
 	unbind_from_irqhandler(irq, p.rx);
@@ -2049,6 +2069,81 @@ static void refcounted_port_survives_unbind_until_put(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, evtchn_get(0x7fffffff), -EINVAL);
 	xek_close_raw(test, p.tx);
 }
+
+/*
+ * Two binds of one refcounted port with IRQF_SHARED, each followed by
+ * evtchn_make_refcounted() (what the evtchn device of 6.12 does): one
+ * IRQ, and the port stays open and bound until the second unbind.
+ */
+static void shared_binds_close_port_on_last_unbind(struct kunit *test)
+{
+	struct xek_chan *c2 = xek_chan_new(test);
+	struct xek_pair p;
+	evtchn_port_t port;
+	int irq;
+
+	xek_pair_open_dev(test, &p, XEK_EVTCHN_HANDLER_LATEEOI, -1, NULL,
+			  XEK_RX_SHARED);
+	port = p.rx->port;
+	irq = p.rx->irq;
+	KUNIT_ASSERT_EQ(test, xek_make_refcounted(port), 0);
+
+	c2->lateeoi = true;
+	KUNIT_ASSERT_EQ(test,
+			bind_evtchn_to_irqhandler_lateeoi(port, xek_handler,
+							  IRQF_SHARED,
+							  "xek-shared", c2),
+			irq);
+	KUNIT_EXPECT_EQ(test, xek_make_refcounted(port), 0);
+
+	unbind_from_irqhandler(irq, p.rx);
+	p.rx->irq = -1;
+	list_del_init(&p.rx->node);
+	KUNIT_EXPECT_EQ_MSG(test, hv_state(port), EVTCHNSTAT_interdomain,
+			    "closed while the other binder held it");
+	KUNIT_EXPECT_EQ(test, irq_from_evtchn(port), (unsigned int)irq);
+
+	unbind_from_irqhandler(irq, c2);
+	KUNIT_EXPECT_EQ(test, hv_state(port), EVTCHNSTAT_closed);
+	KUNIT_EXPECT_LT(test, (int)irq_from_evtchn(port), 0);
+	xek_close_raw(test, p.tx);
+}
+
+#if XEK_API_612
+/*
+ * A static port (evtchn_make_refcounted(port, true), as for
+ * IOCTL_EVTCHN_BIND_STATIC) is unbound but not closed by the last unbind,
+ * and can be bound again.
+ */
+static void static_port_stays_open_after_unbind(struct kunit *test)
+{
+	struct xek_pair p;
+	evtchn_port_t port;
+	int irq;
+
+	xek_pair_open(test, &p, XEK_EVTCHN_HANDLER_LATEEOI, -1);
+	port = p.rx->port;
+	irq = p.rx->irq;
+	KUNIT_ASSERT_EQ(test, evtchn_make_refcounted(port, true), 0);
+
+	unbind_from_irqhandler(irq, p.rx);
+	p.rx->irq = -1;
+	list_del_init(&p.rx->node);
+	KUNIT_EXPECT_EQ_MSG(test, hv_state(port), EVTCHNSTAT_interdomain,
+			    "a static port was closed");
+	KUNIT_EXPECT_LT(test, (int)irq_from_evtchn(port), 0);
+
+	irq = bind_evtchn_to_irqhandler_lateeoi(port, xek_handler, 0,
+						"xek-static", p.rx);
+	KUNIT_EXPECT_GT(test, irq, 0);
+	if (irq > 0) {
+		KUNIT_EXPECT_EQ(test, irq_from_evtchn(port), (unsigned int)irq);
+		unbind_from_irqhandler(irq, p.rx);
+	}
+	KUNIT_EXPECT_EQ(test, hv_state(port), EVTCHNSTAT_closed);
+	xek_close_raw(test, p.tx);
+}
+#endif
 
 /* ---- Concurrency ------------------------------------------------------------ */
 
@@ -2596,7 +2691,7 @@ static void exhaust_ports_enospc_then_free_all(struct kunit *test)
 	if (!f.port || !f.irq) {
 		kvfree(f.port);
 		kvfree(f.irq);
-		KUNIT_ASSERT_FAILURE(test, "no memory for %u ports", limit);
+		KUNIT_FAIL_AND_ABORT(test, "no memory for %u ports", limit);
 	}
 	irqs_before = xek_settled_irqs();
 
@@ -2896,6 +2991,10 @@ static struct kunit_case xen_evtchn_cases[] = {
 	KUNIT_CASE(lateeoi_deferred_after_event_loop_timeout),
 	KUNIT_CASE(fix47d97020_delayed_eoi_list_order),
 	KUNIT_CASE(refcounted_port_survives_unbind_until_put),
+	KUNIT_CASE(shared_binds_close_port_on_last_unbind),
+#if XEK_API_612
+	KUNIT_CASE(static_port_stays_open_after_unbind),
+#endif
 	KUNIT_CASE(concurrent_bind_unbind_keeps_mappings),
 	KUNIT_CASE(xsa331_torn_map_reads),
 	KUNIT_CASE(unbind_while_firing_on_other_cpu_xsa331),

@@ -82,7 +82,7 @@ static void xevt_unbind(struct xevt_irq *xi, bool close)
 		break;
 	}
 
-	if (port && close)
+	if (port && close && !xi->is_static)
 		xevt_close(port);
 	xevt_discard(xi);
 }
@@ -98,9 +98,13 @@ static void xevt_unbind_irq(unsigned int irq, bool close)
 	mutex_unlock(&xevt_lock);
 }
 
-/* Bind an existing port; the IRQ it already has if it is bound. */
+/*
+ * Bind an existing port; the IRQ it already has if it is bound.  A shared
+ * bind (IRQF_SHARED, as the evtchn device of 6.12 does) of a refcounted
+ * port takes a reference, which the matching unbind drops.
+ */
 static int xevt_bind_port(evtchn_port_t port, bool lateeoi,
-			  struct xenbus_device *dev)
+			  struct xenbus_device *dev, bool shared)
 {
 	struct xevt_irq *xi;
 	int ret;
@@ -114,6 +118,10 @@ static int xevt_bind_port(evtchn_port_t port, bool lateeoi,
 			 "port %u is already bound as %s\n", port,
 			 xevt_kind_name(xi)))
 			ret = -EEXIST;
+		else if (shared && !WARN(xi->refs < 0 || xi->refs >= S16_MAX,
+					 "port %u shared but not refcounted\n",
+					 port))
+			xi->refs++;
 		goto out;
 	}
 
@@ -168,7 +176,7 @@ static int xevt_bind_remote(struct xenbus_device *dev,
 	ret = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &op);
 	if (ret)
 		return ret;
-	ret = xevt_bind_port(op.local_port, lateeoi, dev);
+	ret = xevt_bind_port(op.local_port, lateeoi, dev, false);
 	if (ret < 0)
 		xevt_close(op.local_port);
 	return ret;
@@ -209,7 +217,7 @@ static int xevt_request(int irq, irq_handler_t handler, unsigned long flags,
  */
 int bind_evtchn_to_irq(evtchn_port_t evtchn)
 {
-	return xevt_bind_port(evtchn, false, NULL);
+	return xevt_bind_port(evtchn, false, NULL, false);
 }
 EXPORT_SYMBOL_GPL(bind_evtchn_to_irq);
 
@@ -224,7 +232,7 @@ EXPORT_SYMBOL_GPL(bind_evtchn_to_irq);
  */
 int bind_evtchn_to_irq_lateeoi(evtchn_port_t evtchn)
 {
-	return xevt_bind_port(evtchn, true, NULL);
+	return xevt_bind_port(evtchn, true, NULL, false);
 }
 EXPORT_SYMBOL_GPL(bind_evtchn_to_irq_lateeoi);
 
@@ -244,8 +252,9 @@ int bind_evtchn_to_irqhandler(evtchn_port_t evtchn, irq_handler_t handler,
 			      unsigned long irqflags, const char *devname,
 			      void *dev_id)
 {
-	return xevt_request(xevt_bind_port(evtchn, false, NULL), handler,
-			    irqflags, devname, dev_id, false);
+	return xevt_request(xevt_bind_port(evtchn, false, NULL,
+					   irqflags & IRQF_SHARED),
+			    handler, irqflags, devname, dev_id, false);
 }
 EXPORT_SYMBOL_GPL(bind_evtchn_to_irqhandler);
 
@@ -266,8 +275,9 @@ int bind_evtchn_to_irqhandler_lateeoi(evtchn_port_t evtchn,
 				      unsigned long irqflags,
 				      const char *devname, void *dev_id)
 {
-	return xevt_request(xevt_bind_port(evtchn, true, NULL), handler,
-			    irqflags, devname, dev_id, false);
+	return xevt_request(xevt_bind_port(evtchn, true, NULL,
+					   irqflags & IRQF_SHARED),
+			    handler, irqflags, devname, dev_id, false);
 }
 EXPORT_SYMBOL_GPL(bind_evtchn_to_irqhandler_lateeoi);
 
@@ -545,6 +555,41 @@ void unbind_from_irqhandler(unsigned int irq, void *dev_id)
 }
 EXPORT_SYMBOL_GPL(unbind_from_irqhandler);
 
+static int xevt_make_refcounted(evtchn_port_t evtchn, bool is_static)
+{
+	struct xevt_irq *xi;
+	int ret = -ENOENT;
+
+	mutex_lock(&xevt_lock);
+	xi = xevt_from_port(evtchn);
+	if (xi) {
+		/* A shared bind already counted itself (xevt_bind_port()). */
+		if (xi->refs < 0)
+			xi->refs = 1;
+		xi->is_static = is_static;
+		ret = 0;
+	}
+	mutex_unlock(&xevt_lock);
+	return ret;
+}
+
+#if XEVT_EVENTS_API_612
+/**
+ * evtchn_make_refcounted() - let a port be shared with evtchn_get()
+ * @evtchn:    a bound port; it gets one reference, owned by the binder.
+ * @is_static: a static port: the last unbind does not close it.
+ *
+ * Making a port refcounted twice (a shared bind, then this) keeps its
+ * count: each binder holds one reference.
+ *
+ * Context: process context.
+ * Return: 0, or -ENOENT if @evtchn is not bound.
+ */
+int evtchn_make_refcounted(evtchn_port_t evtchn, bool is_static)
+{
+	return xevt_make_refcounted(evtchn, is_static);
+}
+#else
 /**
  * evtchn_make_refcounted() - let a port be shared with evtchn_get()
  * @evtchn: a bound port; it gets one reference, owned by the binder.
@@ -554,19 +599,9 @@ EXPORT_SYMBOL_GPL(unbind_from_irqhandler);
  */
 int evtchn_make_refcounted(evtchn_port_t evtchn)
 {
-	struct xevt_irq *xi;
-	int ret = -ENOENT;
-
-	mutex_lock(&xevt_lock);
-	xi = xevt_from_port(evtchn);
-	if (xi) {
-		WARN_ON(xi->refs != -1);
-		xi->refs = 1;
-		ret = 0;
-	}
-	mutex_unlock(&xevt_lock);
-	return ret;
+	return xevt_make_refcounted(evtchn, false);
 }
+#endif
 EXPORT_SYMBOL_GPL(evtchn_make_refcounted);
 
 /**
@@ -821,9 +856,12 @@ void xen_clear_irq_pending(int irq)
 }
 EXPORT_SYMBOL(xen_clear_irq_pending);
 
+#if !XEVT_EVENTS_API_612
 /**
  * xen_set_irq_pending() - mark an IRQ's port pending (no notification)
  * @irq: the IRQ.
+ *
+ * Gone from the API as of 6.12 (events_compat.h).
  */
 void xen_set_irq_pending(int irq)
 {
@@ -832,6 +870,7 @@ void xen_set_irq_pending(int irq)
 	if (port)
 		evtchn_ops->set_pending(port);
 }
+#endif
 
 /**
  * xen_test_irq_pending() - is an IRQ's port pending?

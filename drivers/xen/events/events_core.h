@@ -20,6 +20,7 @@
 #include <linux/xarray.h>
 
 #include "events_abi.h"
+#include "events_compat.h"
 #include "events_ops.h"
 
 /*
@@ -92,6 +93,8 @@ enum xevt_kind {
  * @prio:       Last priority set with xen_set_irq_priority().
  * @cpu:        CPU the port is delivered to.
  * @refs:       User references (evtchn_get()), -1 when not refcounted.
+ * @is_static:  A static port (evtchn_make_refcounted() on 6.12): the last
+ *              unbind leaves it open, the toolstack owns it.
  * @state:      XEVT_ACTIVE: one CPU at a time handles this IRQ's events.
  * @mask_lock:  Protects @mask_why and the port's mask bit.
  * @spurious:   Consecutive spurious late EOIs (back-off exponent).
@@ -117,6 +120,7 @@ struct xevt_irq {
 	bool lateeoi;
 	bool own_desc;
 	bool counted;
+	bool is_static;
 	u8 prio;
 	u16 cpu;
 	s16 refs;

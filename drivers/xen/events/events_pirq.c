@@ -380,9 +380,12 @@ out:
 	return rc;
 }
 
+#if !XEVT_EVENTS_API_612
 /**
  * xen_irq_from_pirq() - the IRQ of a PIRQ
  * @pirq: Xen's PIRQ number.
+ *
+ * Gone from the API as of 6.12 (events_compat.h).
  *
  * Context: process context.
  * Return: the IRQ number, or -1.
@@ -402,6 +405,7 @@ int xen_irq_from_pirq(unsigned int pirq)
 	mutex_unlock(&xevt_lock);
 	return irq;
 }
+#endif
 
 /**
  * xen_pirq_from_irq() - the PIRQ of an IRQ

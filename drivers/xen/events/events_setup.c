@@ -228,7 +228,7 @@ static void __init xevt_hvm_vector_init(void)
 		return;
 	}
 
-	alloc_intr_gate(HYPERVISOR_CALLBACK_VECTOR, asm_sysvec_xen_hvm_callback);
+	xevt_install_callback_vector();
 	pr_info("Xen HVM callback vector for event delivery is enabled\n");
 }
 #else
