@@ -25,6 +25,9 @@
 #   Xen:      kernel only: stock (default) or patched
 #
 # Each mutant is applied to a copy of the repository (BUILD/mutants/src).
+# A kernel mutant's build and boot print their mk/step.sh lines (what is
+# being done, elapsed time, how far along) as make check does; the
+# compiler's output goes to the logs.
 # host: the harness is built from the copy (objects in BUILD/mutants/host)
 # and every Test is run.  kernel: the copy is laid out as its own tree
 # (BUILD/linux-mutant, so BUILD/linux stays as it is) and rebuilt
@@ -187,8 +190,8 @@ kernel_run() {	# kernel_run NAME FILE: 0 killed, 1 survived, 2 error
 	mkdir -p "$mdir/$name"
 	if ! (cd "$src" && TREE=$build/linux-mutant mk/prepare-tree.sh "$src" "$build" &&
 	      TREE=$build/linux-mutant nice mk/build-kernel.sh "$build" "$kern" "${frags[@]}") \
-		>"$mdir/$name/build.log" 2>&1; then
-		why="the kernel does not build with it (see $mdir/$name/build.log)"
+		>"$mdir/$name/build.log"; then
+		why="the kernel does not build with it (see the FAILED step above and build/logs/kernel-linux-mutant-$kern.log)"
 		return 2
 	fi
 	kimg=$build/linux-mutant/obj-$kern/arch/x86/boot/bzImage
@@ -208,7 +211,7 @@ kernel_run() {	# kernel_run NAME FILE: 0 killed, 1 survived, 2 error
 	KIMAGE_main=$kimg KIMAGE_debug=$kimg XEN_stock=$build/xen/xen-4.17.elf \
 		XEN_patched=$build/xen-src/xen-4.17-3l.elf INITRD=$build/initramfs.cpio.gz \
 		BOOT_HISTORY=$mdir/boot-times.txt \
-		"$here/check-boot.sh" "$mdir/$name/check" "$table" >"$mdir/$name/boot.out" 2>&1
+		"$here/check-boot.sh" "$mdir/$name/check" "$table" 2>&1 | tee "$mdir/$name/boot.out"
 	res=$mdir/$name/check/3-boot.results
 	if [ ! -s "$res" ]; then
 		why="the boot left no results (see $mdir/$name/boot.out)"
