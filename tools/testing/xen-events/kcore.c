@@ -167,10 +167,28 @@ static int rcu_slot_claim(void)
 	shim_bug(__FILE__, __LINE__, "out of RCU reader slots");
 }
 
+/* Per thread: the CPU it acts as is past its last RCU report. */
+static __thread bool rcu_not_watching;
+kc_rcu_deref_fn kc_rcu_deref_hook;
+
+void kc_rcu_set_watching(bool watching)
+{
+	rcu_not_watching = !watching;
+}
+
+bool kc_rcu_watching(void)
+{
+	return !rcu_not_watching;
+}
+
 void rcu_read_lock(void)
 {
 	int me = rcu_me >= 0 ? rcu_me : rcu_slot_claim();
 	struct kc_rcu_slot *s = &rcu_slot[me];
+
+	WARN(rcu_not_watching,
+	     "rcu_read_lock() on CPU %d, which RCU no longer watches (offline)",
+	     shim_cpu);
 
 	/* Sequentially consistent: ordered before the reads of the section. */
 	__atomic_store_n(&s->nest, s->nest + 1, __ATOMIC_SEQ_CST);
@@ -493,6 +511,10 @@ void *xa_load(struct xarray *xa, unsigned long index)
 	unsigned long pos;
 	void *e = NULL;
 
+	/* The kernel's xa_load() is a read-side section of its own. */
+	WARN(rcu_not_watching,
+	     "%s() on CPU %d, which RCU no longer watches (offline)",
+	     __func__, shim_cpu);
 	pthread_mutex_lock(&xa->lock);
 	pos = xa_pos(xa, index);
 	if (pos < xa->nr && xa->index[pos] == index)

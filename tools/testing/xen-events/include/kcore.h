@@ -212,8 +212,43 @@ void synchronize_rcu(void);
 void rcu_barrier(void);
 bool kc_in_rcu_reader(void);
 
-#define rcu_dereference(p)		READ_ONCE(p)
-#define rcu_dereference_check(p, c)	READ_ONCE(p)
+/*
+ * Whether RCU watches the CPU this thread acts as.  It stops watching a
+ * CPU going offline at the CPU's last report (rcu_report_dead()), before
+ * the CPU tells the control CPU it is dead; a read-side section there,
+ * rcu_read_lock() or an XArray lookup (which takes one), is what
+ * PROVE_RCU reports as "RCU used illegally from offline CPU": here a WARN.
+ * Every thread starts watched.
+ */
+void kc_rcu_set_watching(bool watching);
+bool kc_rcu_watching(void);
+
+/*
+ * A reader held between its lookup and its use: when set, called on the
+ * loading thread with every pointer rcu_dereference() and
+ * rcu_dereference_check() load (the port table's lookups, the VIRQ
+ * tables), after the load.  A test blocks there the one reader it wants
+ * to hold while another thread acts.
+ */
+typedef void (*kc_rcu_deref_fn)(const void *p);
+extern kc_rcu_deref_fn kc_rcu_deref_hook;
+
+static inline void kc_rcu_deref_seen(const void *p)
+{
+	kc_rcu_deref_fn hook = __atomic_load_n(&kc_rcu_deref_hook,
+					       __ATOMIC_ACQUIRE);
+
+	if (hook)
+		hook(p);
+}
+
+#define rcu_dereference(p) ({						\
+	typeof(p) __kc_rp = READ_ONCE(p);				\
+									\
+	kc_rcu_deref_seen(__kc_rp);					\
+	__kc_rp;							\
+})
+#define rcu_dereference_check(p, c)	rcu_dereference(p)
 #define rcu_dereference_protected(p, c)	(p)
 #define rcu_dereference_raw(p)		READ_ONCE(p)
 #define rcu_access_pointer(p)		READ_ONCE(p)

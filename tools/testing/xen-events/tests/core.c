@@ -1998,6 +1998,208 @@ static bool test_race_lookup_while_binding(void)
 	return core_no_leak(&base);
 }
 
+/*
+ * XSA-331 without luck: an upcall on CPU 0 has found the binding of its
+ * port in the port table and is held there (kc_rcu_deref_hook), before it
+ * marks the event active or runs the flow, while the driver unbinds on
+ * another CPU.  free_irq() has no handler to wait for, so the unbind
+ * returns, and the upcall then goes on with the binding it holds: the
+ * binding and its IRQ descriptor must outlive it, freed after an RCU grace
+ * period that the held upcall's read-side section holds up.  Checked by
+ * value: the IRQ descriptor is still there when the unbind returns.  Freed
+ * at once, it is gone (the harness's irq_free_desc() takes it out of the
+ * table, then waits for a grace period before freeing its memory, as the
+ * kernel does, so the unbind does not return while the upcall is held),
+ * the upcall's flow meets no descriptor (ch_finish()), and a use of the
+ * binding after its kfree() is AddressSanitizer's.  Both flavours of
+ * binding, plain and late EOI; the handler never runs, and everything is
+ * freed once the upcall is done.
+ */
+struct lookup_hold {
+	const void *target;	/* the binding to hold the upcall at */
+	int held;		/* the upcall is held there */
+	int release;		/* let it go on */
+	int done;		/* the upcall returned */
+	struct ch_dev *dev;	/* the driver's device, unbound on CPU 2 */
+	int unbound;		/* unbind_from_irqhandler() returned */
+};
+
+static struct lookup_hold lookup_hold;
+static __thread bool lookup_hold_me;
+
+static void lookup_hold_hook(const void *p)
+{
+	const void *want = __atomic_load_n(&lookup_hold.target, __ATOMIC_ACQUIRE);
+	struct timespec ts = { .tv_nsec = 100000 };
+
+	if (!lookup_hold_me || !want || p != want)
+		return;
+	/* Once: the upcall's later lookups go through. */
+	__atomic_store_n(&lookup_hold.target, NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&lookup_hold.held, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&lookup_hold.release, __ATOMIC_ACQUIRE))
+		nanosleep(&ts, NULL);
+}
+
+static void *lookup_hold_upcall(void *arg)
+{
+	lookup_hold_me = true;
+	ch_upcall(0);
+	__atomic_store_n(&lookup_hold.done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void *lookup_hold_unbind(void *arg)
+{
+	ch_as_cpu(2);
+	ch_unbind(lookup_hold.dev);
+	__atomic_store_n(&lookup_hold.unbound, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static bool lookup_hold_wait(int *flag, unsigned int ms)
+{
+	struct timespec ts = { .tv_nsec = 1000000 };
+	unsigned int i;
+
+	for (i = 0; i < ms; i++) {
+		if (__atomic_load_n(flag, __ATOMIC_SEQ_CST))
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return __atomic_load_n(flag, __ATOMIC_SEQ_CST);
+}
+
+static bool test_unbind_while_upcall_holds_binding(void)
+{
+	struct core_base base;
+	struct ch_dev d;
+	struct timespec ms = { .tv_nsec = 1000000 };
+	struct xevt_irq *xi;
+	long descs, kept;
+	bool unbound_ok;
+	unsigned int round, i;
+	pthread_t t, u;
+
+	if (!core_boot(1, 4))
+		return false;
+	core_baseline(&base);
+	for (round = 0; round < 2; round++) {
+		bool lateeoi = round;
+
+		rcu_barrier();
+		ch_dev_init(&d);
+		ASSERT_GT(ch_bind_evtchn(&d, lateeoi), 0);
+		rcu_read_lock();
+		xi = xevt_from_port(d.port);
+		rcu_read_unlock();
+		ASSERT_TRUE(xi);
+
+		memset(&lookup_hold, 0, sizeof(lookup_hold));
+		__atomic_store_n(&lookup_hold.target, xi, __ATOMIC_RELEASE);
+		__atomic_store_n(&kc_rcu_deref_hook, lookup_hold_hook,
+				 __ATOMIC_RELEASE);
+		ASSERT_OK(ch_raise(&d));
+		ASSERT_TRUE(ch_upcall_pending(0));
+		ASSERT_OK(pthread_create(&t, NULL, lookup_hold_upcall, NULL));
+		if (!lookup_hold_wait(&lookup_hold.held, 5000)) {
+			__atomic_store_n(&lookup_hold.release, 1, __ATOMIC_RELEASE);
+			pthread_join(t, NULL);
+			ch_fail(__FILE__, __LINE__, __func__,
+				"the upcall never looked up port %u", d.port);
+			return false;
+		}
+
+		/*
+		 * The upcall holds the binding; the driver unbinds on CPU
+		 * 2.  The binding and its IRQ descriptor stay until the
+		 * upcall is done: by value, the descriptor is still there
+		 * when the unbind returns (or has not returned in 2 s).
+		 */
+		descs = kc_descs_live();
+		lookup_hold.dev = &d;
+		ASSERT_OK(pthread_create(&u, NULL, lookup_hold_unbind, NULL));
+		for (i = 0; i < 2000; i++) {
+			if (__atomic_load_n(&lookup_hold.unbound, __ATOMIC_SEQ_CST) ||
+			    kc_descs_live() != descs)
+				break;
+			nanosleep(&ms, NULL);
+		}
+		unbound_ok = __atomic_load_n(&lookup_hold.unbound, __ATOMIC_SEQ_CST) &&
+			     irq_from_evtchn(d.port) == -1 &&
+			     !__atomic_load_n(&lookup_hold.done, __ATOMIC_SEQ_CST);
+		kept = kc_descs_live();
+
+		__atomic_store_n(&lookup_hold.release, 1, __ATOMIC_RELEASE);
+		pthread_join(t, NULL);
+		pthread_join(u, NULL);
+		__atomic_store_n(&kc_rcu_deref_hook, NULL, __ATOMIC_RELEASE);
+		ASSERT_EQ(kept, descs);
+		ASSERT_TRUE(unbound_ok);
+		ASSERT_TRUE(lookup_hold.done);
+		rcu_barrier();
+		printf("# %s: unbound while held; IRQ descriptors %ld, %ld, then %ld\n",
+		       lateeoi ? "late EOI" : "plain", descs, kept,
+		       kc_descs_live());
+		ASSERT_EQ(kc_descs_live(), descs - 1);
+		ASSERT_EQ(d.calls, 0);
+		ASSERT_EQ(d.after_unbind, 0);
+	}
+	rcu_barrier();
+	ASSERT_TRUE(ch_quiesce(5000));
+	return core_no_leak(&base);
+}
+
+/*
+ * 6.1.192, the IPI send path: a CPU going offline tells the control CPU
+ * that it is dead by an IPI after its last RCU report, when RCU no longer
+ * watches it, with interrupts off.  xen_send_IPI_one() must then find the
+ * port without a read-side section or an XArray lookup (the per-CPU copy
+ * of each IPI's port).  Every vector the core binds as an event channel,
+ * from the dying CPU 1 to CPU 0: each IPI delivered once, no warning.
+ */
+static bool test_ipi_send_from_dying_cpu(void)
+{
+	static const enum ipi_vector vecs[] = {
+		XEN_RESCHEDULE_VECTOR,
+		XEN_CALL_FUNCTION_VECTOR,
+		XEN_CALL_FUNCTION_SINGLE_VECTOR,
+	};
+	struct ch_dev ipi[ARRAY_SIZE(vecs)];
+	struct core_base base;
+	bool irqs_off;
+	unsigned int i, round;
+
+	if (!core_boot(2, 4))
+		return false;
+	core_baseline(&base);
+	for (i = 0; i < ARRAY_SIZE(vecs); i++) {
+		ch_dev_init(&ipi[i]);
+		ASSERT_GT(ch_bind_ipi(&ipi[i], vecs[i], 0), 0);
+	}
+	for (round = 0; round < 3; round++) {
+		/* CPU 1, past rcu_report_dead(), interrupts off. */
+		ch_as_cpu(1);
+		irqs_off = shim_irqs_off;
+		shim_irqs_off = true;
+		kc_rcu_set_watching(false);
+		for (i = 0; i < ARRAY_SIZE(vecs); i++)
+			xen_send_IPI_one(0, vecs[i]);
+		kc_rcu_set_watching(true);
+		shim_irqs_off = irqs_off;
+		ch_as_cpu(ch_first_ctl_cpu());
+		ch_drain();
+		for (i = 0; i < ARRAY_SIZE(vecs); i++) {
+			ASSERT_EQ(ipi[i].calls, round + 1);
+			ASSERT_EQ(ipi[i].per_cpu[0], round + 1);
+		}
+	}
+	ASSERT_EQ(shim_nr_warnings(), 0);
+	for (i = 0; i < ARRAY_SIZE(vecs); i++)
+		ch_unbind(&ipi[i]);
+	return core_no_leak(&base);
+}
+
 #define CORE_TESTS					\
 	CORE_TEST(interdomain_counted),			\
 	CORE_TEST(bind_errors),				\
@@ -2018,4 +2220,6 @@ static bool test_race_lookup_while_binding(void)
 	CORE_TEST_T(race_bind_unbind_affinity, 120),	\
 	CORE_TEST_T(race_exactly_once, 120),	\
 	CORE_TEST_T(race_pirq_style_attach, 120),	\
-	CORE_TEST_T(race_lookup_while_binding, 120),
+	CORE_TEST_T(race_lookup_while_binding, 120),	\
+	CORE_TEST(unbind_while_upcall_holds_binding),	\
+	CORE_TEST(ipi_send_from_dying_cpu),
