@@ -20,6 +20,8 @@
 
 #include "coreh.h"
 
+#include <xen/interface/physdev.h>
+
 /* The TSan build names its tests tsan/core/... (see the Makefile). */
 #ifndef CH_NAME_PREFIX
 #define CH_NAME_PREFIX ""

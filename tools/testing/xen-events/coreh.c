@@ -38,18 +38,6 @@ static const char *const ch_abi_key[CH_NR_ABIS] = {
 	[CH_3L] = "3level",
 };
 
-/*
- * What events_pirq.c (not compiled in here) gives the rest of the core:
- * there are no PIRQs in the model.
- */
-void xevt_pirq_init(void)
-{
-}
-
-void xevt_pirq_resume(void)
-{
-}
-
 u64 ch_seed = 1;
 bool ch_verbose;
 

@@ -24,6 +24,8 @@
 #include "include/kcore.h"
 #include "kcore.h"
 
+#include <xen/interface/physdev.h>
+
 /* ---- Interleaving points -------------------------------------------------- */
 
 static unsigned int chaos_permille;
@@ -661,6 +663,7 @@ void *xa_find_after(struct xarray *xa, unsigned long *index,
 
 struct irq_desc {
 	struct irq_data irq_data;
+	struct msi_desc *msi;		/* irq_set_msi_desc() */
 	irq_flow_handler_t handle_irq;
 	const char *flow_name;
 	raw_spinlock_t lock;
@@ -686,24 +689,13 @@ static struct irq_desc *desc_of(unsigned int irq)
 	return __atomic_load_n(&descs[irq], __ATOMIC_ACQUIRE);
 }
 
-int irq_alloc_desc(int node)
+/* A new descriptor at @irq (free), desc_lock held; 0 or -ENOMEM. */
+static int desc_new_at(unsigned int irq)
 {
-	struct irq_desc *desc;
-	unsigned int irq;
+	struct irq_desc *desc = calloc(1, sizeof(*desc));
 
-	pthread_mutex_lock(&desc_lock);
-	for (irq = KC_FIRST_IRQ; irq < KC_NR_IRQS; irq++)
-		if (!descs[irq])
-			break;
-	if (irq == KC_NR_IRQS) {
-		pthread_mutex_unlock(&desc_lock);
+	if (!desc)
 		return -ENOMEM;
-	}
-	desc = calloc(1, sizeof(*desc));
-	if (!desc) {
-		pthread_mutex_unlock(&desc_lock);
-		return -ENOMEM;
-	}
 	desc->irq_data.irq = irq;
 	pthread_mutex_init(&desc->lock.m, NULL);
 	/* As a new dynamic descriptor: not requestable, disabled, masked. */
@@ -713,8 +705,83 @@ int irq_alloc_desc(int node)
 	cpumask_copy(&desc->irq_data.affinity, cpu_possible_mask);
 	descs_live++;
 	__atomic_store_n(&descs[irq], desc, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* The next irq_alloc_descs() fails with this (-errno), once; 0: none. */
+int kc_fail_irq_alloc_descs;
+
+/*
+ * @cnt consecutive descriptors from @from up (@irq < 0) or at @irq, the
+ * lowest free range first; the first number, or -ENOMEM (no room),
+ * -EEXIST (@irq taken), -EINVAL.
+ */
+int irq_alloc_descs(int irq, unsigned int from, unsigned int cnt, int node)
+{
+	unsigned int start, i;
+	int ret;
+
+	if (!cnt)
+		return -EINVAL;
+	pthread_mutex_lock(&desc_lock);
+	ret = kc_fail_irq_alloc_descs;
+	if (ret) {
+		kc_fail_irq_alloc_descs = 0;
+		goto out;
+	}
+	start = irq >= 0 ? (unsigned int)irq : max(from, (unsigned int)KC_FIRST_IRQ);
+	for (;;) {
+		ret = -ENOMEM;
+		if (start + cnt > KC_NR_IRQS)
+			goto out;
+		for (i = 0; i < cnt && !descs[start + i]; i++)
+			;
+		if (i == cnt)
+			break;
+		ret = -EEXIST;
+		if (irq >= 0)
+			goto out;
+		start += i + 1;
+	}
+	for (i = 0; i < cnt; i++) {
+		ret = desc_new_at(start + i);
+		if (ret)
+			break;
+	}
+	if (ret) {
+		/* Nothing half done: the ones made go again. */
+		while (i--) {
+			struct irq_desc *desc = descs[start + i];
+
+			__atomic_store_n(&descs[start + i], NULL, __ATOMIC_RELEASE);
+			descs_live--;
+			pthread_mutex_destroy(&desc->lock.m);
+			free(desc);
+		}
+		goto out;
+	}
+	ret = start;
+out:
 	pthread_mutex_unlock(&desc_lock);
-	return irq;
+	return ret;
+}
+
+int irq_alloc_desc(int node)
+{
+	return irq_alloc_descs(-1, 0, 1, node);
+}
+
+int irq_alloc_desc_at(unsigned int at, int node)
+{
+	return irq_alloc_descs(at, at, 1, node);
+}
+
+void irq_free_descs(unsigned int from, unsigned int cnt)
+{
+	unsigned int i;
+
+	for (i = 0; i < cnt; i++)
+		irq_free_desc(from + i);
 }
 
 void irq_free_desc(unsigned int irq)
@@ -769,6 +836,35 @@ void irq_set_chip_and_handler_name(unsigned int irq, const struct irq_chip *chip
 	desc->irq_data.chip = chip;
 	desc->handle_irq = handle;
 	desc->flow_name = name;
+}
+
+/* The next irq_set_msi_desc() fails with this (-errno), once; 0: none. */
+int kc_fail_irq_set_msi_desc;
+
+int irq_set_msi_desc(unsigned int irq, struct msi_desc *entry)
+{
+	struct irq_desc *desc = desc_of(irq);
+	int ret = __atomic_exchange_n(&kc_fail_irq_set_msi_desc, 0,
+				      __ATOMIC_RELAXED);
+
+	if (ret)
+		return ret;
+	if (!desc)
+		return -EINVAL;
+	desc->msi = entry;
+	return 0;
+}
+
+struct msi_desc *kc_irq_msi_desc(unsigned int irq)
+{
+	struct irq_desc *desc = desc_of(irq);
+
+	return desc ? desc->msi : NULL;
+}
+
+bool irqd_is_started(struct irq_data *d)
+{
+	return container_of(d, struct irq_desc, irq_data)->started;
 }
 
 void irq_set_status_flags(unsigned int irq, unsigned long set)
@@ -1081,6 +1177,30 @@ out:
 	raw_spin_unlock(&desc->lock);
 }
 
+/*
+ * The fasteoi flow (level PIRQs): the handler, then the EOI; an event
+ * while the handler runs elsewhere, or while disabled, is kept pending
+ * and masked.
+ */
+void handle_fasteoi_irq(struct irq_desc *desc)
+{
+	const struct irq_chip *c = desc->irq_data.chip;
+
+	flow_context(desc);
+	raw_spin_lock(&desc->lock);
+	if (__atomic_load_n(&desc->inprogress, __ATOMIC_ACQUIRE) ||
+	    desc->disabled || !desc->handler) {
+		desc->pending = true;
+		chip_mask(desc);
+		goto out;
+	}
+	handle_irq_event(desc);
+out:
+	if (c->irq_eoi)
+		c->irq_eoi(&desc->irq_data);
+	raw_spin_unlock(&desc->lock);
+}
+
 void handle_percpu_irq(struct irq_desc *desc)
 {
 	const struct irq_chip *c = desc->irq_data.chip;
@@ -1151,6 +1271,66 @@ int HYPERVISOR_sched_op(int cmd, void *arg)
 
 int HYPERVISOR_vcpu_op(int cmd, int vcpu, void *arg)
 {
+	__atomic_add_fetch(&kc_stats.other_hypercalls, 1, __ATOMIC_RELAXED);
+	return -ENOSYS;
+}
+
+/*
+ * ---- PHYSDEVOP: what events_pirq.c asks of Xen ---------------------------------------------
+ *
+ * Not the model's: the harness has no devices.  Each op succeeds as Xen
+ * 4.17 documents it for a dom0 whose PIRQs exist (new PIRQ numbers from
+ * 64 up, no EOI needed, the EOI map page registered), counted; a test
+ * makes one op fail (kc_physdev_fail()).  Any other op is a hypercall
+ * the harness does not serve.
+ */
+#define KC_PHYSDEV_OPS	64
+
+static int physdev_fail[KC_PHYSDEV_OPS];
+static unsigned long physdev_calls[KC_PHYSDEV_OPS];
+static int physdev_next_pirq = 64;
+
+void kc_physdev_fail(int cmd, int err)
+{
+	if (cmd >= 0 && cmd < KC_PHYSDEV_OPS)
+		__atomic_store_n(&physdev_fail[cmd], err, __ATOMIC_RELAXED);
+}
+
+unsigned long kc_physdev_calls(int cmd)
+{
+	if (cmd < 0 || cmd >= KC_PHYSDEV_OPS)
+		return 0;
+	return __atomic_load_n(&physdev_calls[cmd], __ATOMIC_RELAXED);
+}
+
+int HYPERVISOR_physdev_op(int cmd, void *arg)
+{
+	int err;
+
+	if (cmd < 0 || cmd >= KC_PHYSDEV_OPS)
+		goto unserved;
+	__atomic_add_fetch(&physdev_calls[cmd], 1, __ATOMIC_RELAXED);
+	err = __atomic_exchange_n(&physdev_fail[cmd], 0, __ATOMIC_RELAXED);
+	if (err)
+		return err;
+	switch (cmd) {
+	case PHYSDEVOP_get_free_pirq:
+		((struct physdev_get_free_pirq *)arg)->pirq =
+			__atomic_fetch_add(&physdev_next_pirq, 1, __ATOMIC_RELAXED);
+		return 0;
+	case PHYSDEVOP_irq_status_query:
+		((struct physdev_irq_status_query *)arg)->flags = 0;
+		return 0;
+	case PHYSDEVOP_alloc_irq_vector:
+		((struct physdev_irq *)arg)->vector = 0x40;
+		return 0;
+	case PHYSDEVOP_pirq_eoi_gmfn_v2:
+	case PHYSDEVOP_eoi:
+	case PHYSDEVOP_map_pirq:
+	case PHYSDEVOP_unmap_pirq:
+		return 0;
+	}
+unserved:
 	__atomic_add_fetch(&kc_stats.other_hypercalls, 1, __ATOMIC_RELAXED);
 	return -ENOSYS;
 }

@@ -35,5 +35,13 @@ unsigned long kc_irq_flows(unsigned int irq);
 const char *kc_irq_chip_name(unsigned int irq);
 const char *kc_irq_flow_name(unsigned int irq);
 bool kc_irq_masked(unsigned int irq);
+struct msi_desc *kc_irq_msi_desc(unsigned int irq);
+
+/* Failures a test makes happen once, then cleared: -errno, 0 for none. */
+extern int kc_fail_irq_alloc_descs;
+extern int kc_fail_irq_set_msi_desc;
+/* PHYSDEVOP_*: the next @cmd fails with @err; how many @cmd were made. */
+void kc_physdev_fail(int cmd, int err);
+unsigned long kc_physdev_calls(int cmd);
 
 #endif /* XEN_EVENTS_KCORE_H */

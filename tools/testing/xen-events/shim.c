@@ -411,6 +411,17 @@ void shim_fail_kmalloc(unsigned int skip)
 	pthread_mutex_unlock(&mem_lock);
 }
 
+bool shim_fail_kmalloc_unused(void)
+{
+	bool unused;
+
+	pthread_mutex_lock(&mem_lock);
+	unused = fail_kmalloc_in >= 0;
+	fail_kmalloc_in = -1;
+	pthread_mutex_unlock(&mem_lock);
+	return unused;
+}
+
 /* ---- The trace of barriers, bit operations and hypercalls --------------- */
 
 int shim_trace_on;

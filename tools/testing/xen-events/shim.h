@@ -30,6 +30,8 @@ unsigned long shim_pages_allocated(void);
 /* Make the (skip+1)-th next page (or kmalloc) allocation fail. */
 void shim_fail_page_alloc(unsigned int skip);
 void shim_fail_kmalloc(unsigned int skip);
+/* The kmalloc failure asked for has not happened yet (and is disarmed). */
+bool shim_fail_kmalloc_unused(void);
 
 /*
  * The trace of barriers, bit operations and hypercalls (include/base.h):

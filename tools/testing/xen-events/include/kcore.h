@@ -454,6 +454,25 @@ int generic_handle_irq(unsigned int irq);
 void handle_edge_irq(struct irq_desc *desc);
 void handle_percpu_irq(struct irq_desc *desc);
 
+/*
+ * ---- What events_pirq.c uses: ranges of descriptors, MSI, PHYSDEVOP ---------
+ *
+ * The PCI device and its MSI descriptors are opaque: the core only passes
+ * them on.  <xen/interface/physdev.h> is the kernel's own (linked like the
+ * ABI headers); the ops are served by kcore.c.
+ */
+#define CONFIG_PCI_MSI		1
+#define NR_IRQS_LEGACY		16
+struct pci_dev;
+struct msi_desc;
+int irq_alloc_descs(int irq, unsigned int from, unsigned int cnt, int node);
+void irq_free_descs(unsigned int from, unsigned int cnt);
+int irq_alloc_desc_at(unsigned int at, int node);
+int irq_set_msi_desc(unsigned int irq, struct msi_desc *entry);
+bool irqd_is_started(struct irq_data *d);
+void handle_fasteoi_irq(struct irq_desc *desc);
+int HYPERVISOR_physdev_op(int cmd, void *arg);
+
 /* ---- Hypercalls beyond event channels ---------------------------------------- */
 
 int HYPERVISOR_sched_op(int cmd, void *arg);
@@ -723,5 +742,16 @@ int irq_evtchn_from_virq(unsigned int cpu, unsigned int virq,
 			 evtchn_port_t *evtchn);
 int xen_evtchn_do_upcall(void);
 void xen_init_IRQ(void);
+int xen_bind_pirq_gsi_to_irq(unsigned int gsi, unsigned int pirq,
+			     int shareable, char *name);
+int xen_allocate_pirq_msi(struct pci_dev *dev, struct msi_desc *msidesc);
+int xen_bind_pirq_msi_to_irq(struct pci_dev *dev, struct msi_desc *msidesc,
+			     int pirq, int nvec, const char *name,
+			     domid_t domid);
+int xen_destroy_irq(int irq);
+int xen_irq_from_pirq(unsigned int pirq);
+int xen_pirq_from_irq(unsigned int irq);
+int xen_irq_from_gsi(unsigned int gsi);
+int xen_test_irq_shared(int irq);
 
 #endif /* XEN_EVENTS_SHIM_KCORE_H */

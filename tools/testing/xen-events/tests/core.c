@@ -2200,6 +2200,102 @@ static bool test_ipi_send_from_dying_cpu(void)
 	return core_no_leak(&base);
 }
 
+/*
+ * 6.1.192, the MSI bind's error code: xen_bind_pirq_msi_to_irq() must
+ * return the -errno of what failed, never 0 or a positive number a caller
+ * takes for an IRQ, and undo every vector it had set up.  A bind that
+ * works first (four vectors: consecutive IRQs, one binding each, the MSI
+ * descriptor on the first, one PHYSDEVOP_unmap_pirq for the group at
+ * xen_destroy_irq()); then each allocation of the bind failing in turn
+ * (the binding of vector 0, 1, 2: -ENOMEM), no range of IRQ descriptors
+ * (irq_alloc_descs()'s -ENOMEM), the MSI descriptor refused
+ * (irq_set_msi_desc()'s -EINVAL), no vector at all (-EINVAL).  After each
+ * failure nothing is left: IRQ descriptors, bindings, memory, ports.
+ */
+static int msi_token_dev, msi_token_desc;
+
+static int msi_bind(int pirq, int nvec)
+{
+	return xen_bind_pirq_msi_to_irq((struct pci_dev *)&msi_token_dev,
+					(struct msi_desc *)&msi_token_desc,
+					pirq, nvec, "msi", DOMID_SELF);
+}
+
+static bool msi_destroy(int irq, int nvec)
+{
+	int i;
+
+	for (i = 0; i < nvec; i++)
+		ASSERT_OK(xen_destroy_irq(irq + i));
+	return true;
+}
+
+static bool test_msi_bind_failure_returns_errno(void)
+{
+	struct core_base base;
+	unsigned long unmaps;
+	int pirq, irq, i, n, nvec;
+
+	if (!core_boot(1, 3))
+		return false;
+	shim_xen_initial_domain = true;
+	core_baseline(&base);
+	pirq = xen_allocate_pirq_msi((struct pci_dev *)&msi_token_dev,
+				     (struct msi_desc *)&msi_token_desc);
+	ASSERT_GT(pirq, 0);
+
+	irq = msi_bind(pirq, 4);
+	ASSERT_GE(irq, KC_FIRST_IRQ);
+	ASSERT_EQ(kc_descs_live(), base.descs + 4);
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(xen_pirq_from_irq(irq + i), pirq + i);
+		ASSERT_STREQ(kc_irq_chip_name(irq + i), "xen-pirq");
+		ASSERT_STREQ(kc_irq_flow_name(irq + i), "msi");
+	}
+	ASSERT_TRUE(kc_irq_msi_desc(irq) == (struct msi_desc *)&msi_token_desc);
+	unmaps = kc_physdev_calls(PHYSDEVOP_unmap_pirq);
+	if (!msi_destroy(irq, 4))
+		return false;
+	/* In dom0 the group is unmapped once, with its first vector. */
+	ASSERT_EQ(kc_physdev_calls(PHYSDEVOP_unmap_pirq), ++unmaps);
+	if (!core_no_leak(&base))
+		return false;
+
+	for (nvec = 1; nvec <= 3; nvec += 2) {
+		for (n = 0; n < 64; n++) {
+			shim_fail_kmalloc(n);
+			irq = msi_bind(pirq, nvec);
+			if (shim_fail_kmalloc_unused())
+				break;
+			printf("# %d vectors, allocation %d failing: %d\n",
+			       nvec, n + 1, irq);
+			ASSERT_EQ(irq, -ENOMEM);
+			if (!core_no_leak(&base))
+				return false;
+		}
+		/* Every vector's binding is an allocation of its own. */
+		ASSERT_GE(n, nvec);
+		ASSERT_GE(irq, KC_FIRST_IRQ);
+		/* The failed binds unmapped nothing: the PIRQs are the caller's. */
+		ASSERT_EQ(kc_physdev_calls(PHYSDEVOP_unmap_pirq), unmaps);
+		if (!msi_destroy(irq, nvec) || !core_no_leak(&base))
+			return false;
+		ASSERT_EQ(kc_physdev_calls(PHYSDEVOP_unmap_pirq), ++unmaps);
+	}
+
+	kc_fail_irq_alloc_descs = -ENOMEM;
+	ASSERT_EQ(msi_bind(pirq, 4), -ENOMEM);
+	if (!core_no_leak(&base))
+		return false;
+	kc_fail_irq_set_msi_desc = -EINVAL;
+	ASSERT_EQ(msi_bind(pirq, 4), -EINVAL);
+	if (!core_no_leak(&base))
+		return false;
+	ASSERT_EQ(msi_bind(pirq, 0), -EINVAL);
+	ASSERT_EQ(kc_physdev_calls(PHYSDEVOP_unmap_pirq), unmaps);
+	return core_no_leak(&base);
+}
+
 #define CORE_TESTS					\
 	CORE_TEST(interdomain_counted),			\
 	CORE_TEST(bind_errors),				\
@@ -2222,4 +2318,5 @@ static bool test_ipi_send_from_dying_cpu(void)
 	CORE_TEST_T(race_pirq_style_attach, 120),	\
 	CORE_TEST_T(race_lookup_while_binding, 120),	\
 	CORE_TEST(unbind_while_upcall_holds_binding),	\
-	CORE_TEST(ipi_send_from_dying_cpu),
+	CORE_TEST(ipi_send_from_dying_cpu),		\
+	CORE_TEST(msi_bind_failure_returns_errno),
