@@ -2,7 +2,8 @@
 /*
  * The core program's harness: the REAL core (events_base.c, events_bind.c,
  * events_upcall.c, events_lateeoi.c, events_prio.c, events_usage.c,
- * events_setup.c, events_debugfs.c and events_abi.c) and the real backends, on the model hypervisor, driven
+ * events_setup.c, events_debugfs.c, events_pirq.c and events_abi.c) and
+ * the real backends, on the model hypervisor, driven
  * through the kernel API drivers use (<xen/events.h>: bind_*_to_irqhandler,
  * unbind_from_irqhandler, xen_irq_lateeoi, irq_set_affinity, ...) with the
  * upcall entered through xen_evtchn_do_upcall().  See README, "The core

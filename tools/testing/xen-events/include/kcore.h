@@ -2,7 +2,7 @@
 /*
  * What the core's files (events_base.c, events_bind.c, events_upcall.c,
  * events_lateeoi.c, events_prio.c, events_usage.c, events_setup.c,
- * events_debugfs.c) use from the kernel
+ * events_debugfs.c, events_pirq.c) use from the kernel
  * beyond the backends' seam: the part of genirq they drive (descriptors,
  * chips, the edge and per-CPU flows, request_irq()/free_irq()), RCU,
  * workqueues, mutexes and raw spinlocks, lists, an XArray, jiffies, and the
