@@ -10,6 +10,13 @@
 #   # @timeout: SECONDS        per boot (default $BOOT_TIMEOUT or 600)
 #   # @qemu: ARGS              extra QEMU arguments (devices) for every boot
 #   # @mem: MIB                memory of the emulated machine (default 2048)
+#   # @rootfs: yes             the boots attach the real dom0 userland:
+#                              @ROOTFS@ and @PAYLOAD@ in @qemu are replaced
+#                              by ROOTFS_IMG and HOST_PAYLOAD (the Debian
+#                              root filesystem of mk/rootfs.sh and the
+#                              guests' kernel and initramfs of
+#                              mk/host-payload.sh); a missing one fails
+#                              every boot of the table
 #
 # Images come from the environment: KIMAGE_main, KIMAGE_debug, XEN_stock,
 # XEN_patched, INITRD.  A table whose image is missing fails every boot.
@@ -89,7 +96,7 @@ estimate() {
 	est_known=
 	case $1 in
 	abi-*) echo 20 ;; kunit-*) echo 40 ;; evtchn-*) echo 90 ;;
-	debug-*) echo 210 ;; pirq-*) echo 80 ;; xen3l*) echo 60 ;;
+	debug-*) echo 210 ;; pirq-*) echo 80 ;; xen3l*) echo 60 ;; xl-*) echo 600 ;;
 	density-*) echo 90 ;; *) echo 90 ;;
 	esac
 }
@@ -121,6 +128,9 @@ for table in "$@"; do
 	tmo=$(directive "$table" timeout "${BOOT_TIMEOUT:-600}")
 	qargs=$(directive "$table" qemu "")
 	mem=$(directive "$table" mem 2048)
+	rootfs=$(directive "$table" rootfs no)
+	qargs=${qargs//@ROOTFS@/${ROOTFS_IMG:-}}
+	qargs=${qargs//@PAYLOAD@/${HOST_PAYLOAD:-}}
 	kvar=KIMAGE_$kname xvar=XEN_$xname
 	kernel=${!kvar:-} xen=${!xvar:-}
 	while IFS='|' read -r name args xargs_; do
@@ -130,6 +140,11 @@ for table in "$@"; do
 		log=$out/boot-$name.log
 		vlog=$out/boot-$name.verdicts
 		run=$out/boot-$name.run
+		if [ "$rootfs" = yes ] && { [ ! -s "${ROOTFS_IMG:-}" ] || [ ! -s "${HOST_PAYLOAD:-}" ]; }; then
+			echo "boot $i/$nboots: $name: not ok, no image: the dom0 root filesystem or the guests' payload was not built" >&2
+			echo "not ok boot $name # no image: the dom0 root filesystem (mk/rootfs.sh) or the guests' payload (mk/host-payload.sh) was not built" >>"$res"
+			continue
+		fi
 		if [ ! -s "$kernel" ] || [ ! -s "$xen" ]; then
 			echo "boot $i/$nboots: $name: not ok, no image: kernel '$kname' or xen '$xname' was not built" >&2
 			echo "not ok boot $name # no image: kernel '$kname' or xen '$xname' was not built" >>"$res"

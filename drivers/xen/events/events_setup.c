@@ -229,7 +229,9 @@ static void __init xevt_hvm_vector_init(void)
 	}
 
 	xevt_install_callback_vector();
-	pr_info("Xen HVM callback vector for event delivery is enabled\n");
+	pr_info("Xen HVM callback vector for event delivery is enabled (%s)\n",
+		xen_percpu_upcall ? "a per-vCPU upcall vector" :
+				    "one callback vector for all vCPUs");
 }
 #else
 void xen_setup_callback_vector(void)

@@ -1,0 +1,190 @@
+# SPDX-License-Identifier: GPL-2.0
+# The real dom0 userland (sourced by xl-*.sh; see tests/boot/host.table).
+#
+# The boot attaches two virtio disks: /dev/vda, the Debian 12 root
+# filesystem with Debian's Xen 4.17 toolstack (mk/rootfs.sh; a QEMU
+# snapshot, so nothing written here outlives the boot), and /dev/vdb, the
+# payload (mk/host-payload.sh: our bzImage and this initramfs, which the
+# guests boot).  host_up mounts the first at $ROOT with /proc, /sys, /dev,
+# xenfs and a fresh /run inside, and starts Debian's daemons there as a
+# Debian dom0's init scripts would: oxenstored, xen-init-dom0 (dom0's
+# xenstore entries), xenconsoled (each guest's console in
+# /var/log/xen/console/guest-NAME.log).  Every toolstack command runs in
+# that root (in_root); the test logic stays here, in the initramfs's shell.
+#
+# Guests: our kernel with this initramfs, initramfs/tests/guest.sh run by
+# its /init (xevt.tests=guest), one vbd (an ext4 image file in dom0's root,
+# blkback through a loop device made by Debian's block script) and one vif
+# (netback, on the bridge xenbr0 that dom0 holds 10.0.0.1/24 on).  A
+# guest's verdicts come back on its console, in xenconsoled's log.
+
+ROOT=/debian
+PAYLOAD=/payload
+GUEST_MEM=${GUEST_MEM:-160}
+
+in_root() { chroot "$ROOT" "$@"; }
+xl() { chroot "$ROOT" /usr/sbin/xl "$@"; }
+
+# The dom0 counts that must be back after a teardown: bound ports (our
+# debugfs view) and IRQ descriptors (/sys/kernel/irq).
+dom0_ports() { grep -vc '^#' /sys/kernel/debug/xen/events; }
+dom0_irqs() { ls /sys/kernel/irq | wc -l; }
+
+host_up() {
+	local i
+	mkdir -p "$ROOT" "$PAYLOAD"
+	mount -t ext4 /dev/vda "$ROOT" || { echo "cannot mount the root filesystem /dev/vda"; return 1; }
+	mount -t ext4 -o ro /dev/vdb "$PAYLOAD" || { echo "cannot mount the payload /dev/vdb"; return 1; }
+	mount --bind /proc "$ROOT/proc"
+	mount --bind /sys "$ROOT/sys"
+	mount --bind /dev "$ROOT/dev"
+	# devtmpfs has no /dev/fd or /dev/std*, which udev makes on a Debian
+	# host; the hotplug scripts' lock (locking.sh) stats /dev/stdin and
+	# spins for ever without it.
+	[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+	[ -e /dev/stdin ] || ln -s /proc/self/fd/0 /dev/stdin
+	[ -e /dev/stdout ] || ln -s /proc/self/fd/1 /dev/stdout
+	[ -e /dev/stderr ] || ln -s /proc/self/fd/2 /dev/stderr
+	mkdir -p /dev/pts "$ROOT/dev/pts"
+	mount -t devpts devpts "$ROOT/dev/pts" 2>/dev/null || true
+	mount -t xenfs xenfs "$ROOT/proc/xen" 2>/dev/null || true
+	mount -t tmpfs tmpfs "$ROOT/run"
+	mount -t tmpfs tmpfs "$ROOT/tmp"
+	mkdir -p "$ROOT/run/xen" "$ROOT/run/lock" "$ROOT/run/xenstored" \
+		"$ROOT/var/log/xen/console" "$ROOT/var/lib/xen" "$ROOT/var/lib/xevt"
+	cp "$PAYLOAD/bzImage" "$PAYLOAD/initramfs.cpio.gz" "$ROOT/var/lib/xevt/"
+	in_root /usr/sbin/oxenstored --pid-file /run/xenstored.pid ||
+		{ echo "oxenstored did not start"; return 1; }
+	i=0
+	until in_root /usr/bin/xenstore-read domid >/dev/null 2>&1 ||
+		in_root /usr/bin/xenstore-ls / >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt 30 ] || { echo "xenstored did not answer in 30 s"; return 1; }
+		sleep 1
+	done
+	in_root /usr/lib/xen-4.17/bin/xen-init-dom0 >/tmp/xen-init-dom0.log 2>&1 ||
+		{ echo "xen-init-dom0 failed: $(tail -n 1 /tmp/xen-init-dom0.log)"; return 1; }
+	in_root /usr/sbin/xenconsoled --pid-file=/run/xenconsoled.pid \
+		--log=guest --log-dir=/var/log/xen/console ||
+		{ echo "xenconsoled did not start"; return 1; }
+	ip link set lo up
+	ip link add xenbr0 type bridge || { echo "cannot make the bridge xenbr0"; return 1; }
+	ip addr add 10.0.0.1/24 dev xenbr0
+	ip link set xenbr0 up
+	xl list >/tmp/xl-list.log 2>&1 || { echo "xl list failed: $(tail -n 1 /tmp/xl-list.log)"; return 1; }
+	grep -q '^Domain-0 ' /tmp/xl-list.log || { echo "xl list has no Domain-0: $(head -n 2 /tmp/xl-list.log | tr '\n' ';')"; return 1; }
+}
+
+# guest_cfg NAME N [TYPE [EXTRA [CFG]]]: write /var/lib/xevt/NAME.cfg for
+# guest number N (IP 10.0.0.(10+N), MAC 00:16:3e:00:00:N) and its 32 MiB
+# disk; EXTRA goes on the guest's kernel command line, CFG (lines) into
+# the xl config.
+guest_cfg() {
+	local name=$1 n=$2 type=${3:-pv} extra
+	# xevt.guest_args=a,b: more arguments for every guest's kernel.
+	extra="$(xevt_arg guest_args | tr , ' ') ${4:-}"
+	local img=/var/lib/xevt/$name.img
+	dd if=/dev/zero of="$ROOT$img" bs=1M count=0 seek=32 2>/dev/null
+	in_root /sbin/mkfs.ext4 -q -F "$img" >/dev/null 2>&1 || { echo "mkfs.ext4 $img failed"; return 1; }
+	cat >"$ROOT/var/lib/xevt/$name.cfg" <<-EOF
+	name = "$name"
+	type = "$type"
+	kernel = "/var/lib/xevt/bzImage"
+	ramdisk = "/var/lib/xevt/initramfs.cpio.gz"
+	extra = "console=hvc0 xevt.tests=guest xevt.name=$name xevt.ip=10.0.0.$((10 + n)) $extra"
+	memory = $GUEST_MEM
+	vcpus = 1
+	disk = [ "format=raw,vdev=xvda,access=rw,backendtype=phy,target=$img" ]
+	vif = [ "bridge=xenbr0,mac=00:16:3e:00:00:$(printf %02x "$n")" ]
+	on_poweroff = "destroy"
+	on_crash = "preserve"
+	${5:-}
+	EOF
+}
+
+guest_log() { echo "$ROOT/var/log/xen/console/guest-$1.log"; }
+
+# guest_wait NAME WHAT SECONDS: wait until the guest's console has said
+# "@@XEVT@@ WHAT" (a verdict or a report line, matched as a prefix).
+guest_wait() {
+	local log i=0
+	log=$(guest_log "$1")
+	while ! tr -d '\r' <"$log" 2>/dev/null | grep -qF "@@XEVT@@ $2"; do
+		i=$((i + 1))
+		[ "$i" -le "$3" ] || return 1
+		sleep 1
+	done
+}
+
+# guest_verdicts NAME TEST...: one verdict NAME/TEST for each of the
+# guest's own, taken from its console log.
+guest_verdicts() {
+	local g=$1 t line log
+	shift
+	log=$(guest_log "$g")
+	for t in "$@"; do
+		line=$(tr -d '\r' <"$log" 2>/dev/null | grep -E "^@@XEVT@@ (not )?ok $t( |\$)" | tail -n 1)
+		case $line in
+		"@@XEVT@@ ok $t"*) verdict_ok "$g/$t" ;;
+		"@@XEVT@@ not ok $t"*) verdict_fail "$g/$t" "${line#*# }" ;;
+		*) verdict_fail "$g/$t" "no verdict on the guest's console ($(tail -c 200 "$log" 2>/dev/null | tr -d '\r' | tr '\n' ';'))" ;;
+		esac
+	done
+}
+
+# guest_report NAME KEY: the value of the guest's "@@XEVT@@ | KEY VALUE".
+guest_report() {
+	tr -d '\r' <"$(guest_log "$1")" 2>/dev/null |
+		sed -n "s/^@@XEVT@@ | $2 //p" | tail -n 1
+}
+
+# guest_no_splat NAME: the guest's console log holds no splat (the signs
+# of initramfs/tests/splat.sh); for guests destroyed before their own scan
+# ran.  As there, the one known report is left out: the RDMSR of
+# 0xc0010055 that QEMU's AMD CPU model draws from every PV kernel, with its
+# trace (up to the "</TASK>" that ends it).
+guest_no_splat() {
+	local hits
+	hits=$(tr -d '\r' <"$(guest_log "$1")" |
+		awk '/unchecked MSR access error: RDMSR from 0xc0010055 / { skip = 1; next }
+		     skip && /<\/TASK>/ { skip = 0; next }
+		     !skip' |
+		grep -F -e 'BUG:' -e 'WARNING:' -e 'Oops' -e 'Call Trace:' -e 'Kernel panic' \
+			-e 'general protection fault' -e 'suspicious RCU usage' -e 'soft lockup' \
+			-e 'rcu: INFO:' -e 'unchecked MSR access' | head -n 2)
+	[ -z "$hits" ] || { echo "$1's console: $(echo "$hits" | tr '\n' ';')"; return 1; }
+}
+
+# settle_counts PORTS IRQS SECONDS: wait until dom0's port and IRQ counts
+# are back to PORTS and IRQS (backends close their channels after xenbus
+# says so, descriptors are freed after a grace period).
+settle_counts() {
+	local i=0 p q
+	while :; do
+		p=$(dom0_ports) q=$(dom0_irqs)
+		[ "$p" != "$1" ] || [ "$q" != "$2" ] || return 0
+		i=$((i + 1))
+		[ $i -le "$3" ] || { echo "dom0 ports $1 -> $p, IRQ descriptors $2 -> $q after ${3} s"; return 1; }
+		sleep 1
+	done
+}
+
+# show_host: what a person wants to see (make run-host and the logs).
+show_host() {
+	report "xl list:"
+	xl list 2>&1 | while IFS= read -r l; do report "  $l"; done
+	report "/proc/interrupts, event channel lines (dom0):"
+	grep -E 'xen-(dyn|percpu|pirq)' /proc/interrupts | sed 's/  */ /g' | tail -n "${1:-40}" |
+		while IFS= read -r l; do report "  $l"; done
+	report "/sys/kernel/debug/xen/events-by-domain:"
+	while IFS= read -r l; do report "  $l"; done </sys/kernel/debug/xen/events-by-domain
+}
+
+# dump_consoles NAME...: each guest's whole console into the serial log
+# ("console NAME: ..."), for whoever reads it after a failure.
+dump_consoles() {
+	local g
+	for g in "$@"; do
+		tr -d '\r' <"$(guest_log "$g")" 2>/dev/null | sed "s/^/console $g: /"
+	done
+}

@@ -1,0 +1,149 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# xl save / xl restore of a PV guest running our kernel (issue 13), with
+# the real toolstack (hostlib.sh).  The guest (g1, a vbd and a vif) is
+# saved while dom0 fetches 32 MiB from it over TCP, then restored: Xen builds
+# a new domain, every event channel of the old one is gone, and the
+# guest's kernel binds its VIRQs and IPIs again (xen_irq_resume) while
+# xenbus, the console, netfront and blkfront reconnect.
+#
+# Verdicts: the guest's own (as in xl-pv.sh), xl_save_with_io_in_flight
+# (a 32 MiB TCP fetch from the guest still running when the save begins),
+# xl_restore, that fetch completed with the right sum (TCP carries it over the pause), every event channel the guest had
+# before is bound again (the names of its /proc/interrupts channel lines,
+# before and after, the same), its disk (a new 4 MiB written, synced, read
+# back through the control port) and network (the new data fetched and
+# compared) work after it, the timer VIRQ ticks again, the guest's own
+# kernel-log scan after xl shutdown, and dom0's ports and IRQ descriptors
+# back to their counts.
+. /tests/lib.sh
+. /tests/hostlib.sh
+
+g=g1
+ip=10.0.0.11
+GUEST_TESTS="guest_abi disk_write_sync_read net_ping_dom0"
+
+if listing; then
+	list_name host_toolstack_up
+	list_name xl_create_g1
+	for t in $GUEST_TESTS; do list_name "g1/$t"; done
+	for t in xl_save_with_io_in_flight xl_restore tcp_across_save \
+		channels_bound_again disk_after_restore net_after_restore \
+		timer_ticks_after_restore xl_shutdown g1/no_kernel_splat \
+		dom0_ports_and_irqs_back; do
+		list_name "$t"
+	done
+	exit 0
+fi
+
+if ! out=$(host_up 2>&1); then
+	verdict_fail host_toolstack_up "$(echo "$out" | tail -n 1)"
+	exit 0
+fi
+verdict_ok host_toolstack_up
+ports0=$(dom0_ports) irqs0=$(dom0_irqs)
+
+create() {
+	guest_cfg $g 1 && xl create "/var/lib/xevt/$g.cfg"
+}
+check xl_create_g1 create
+guest_wait $g "| ready $g" 300 || report "$g not ready in 300 s"
+guest_verdicts $g $GUEST_TESTS
+want=$(guest_report $g md5x8)
+
+# ctl CMD: the guest's answer on its control port.
+ctl() { echo "$1" | timeout 60 nc $ip 5001 2>/dev/null; }
+channels() { ctl irqs | awk '{ print $NF }' | sort; }
+timer0() { ctl irqs | awk '$NF == "timer0" { print $2 }'; }
+
+before=$(channels)
+report "guest channels before the save: $(echo "$before" | tr '\n' ' ')"
+
+# The fetch of 32 MiB (port 5002) runs while xl saves the guest; it must
+# still be running when the save begins.
+timeout 300 nc $ip 5002 </dev/null >/tmp/across.data 2>/dev/null &
+fetch_pid=$!
+sleep 2
+save() {
+	local t0
+	t0=$(date +%s)
+	kill -0 $fetch_pid 2>/dev/null ||
+		{ echo "the 32 MiB fetch ended before the save began ($(wc -c </tmp/across.data) bytes)"; return 1; }
+	xl save $g /var/lib/xevt/$g.save >/tmp/xl-save.log 2>&1 ||
+		{ echo "xl save: $(tail -n 1 /tmp/xl-save.log)"; return 1; }
+	echo "xl save: $(($(date +%s) - t0)) s, $(ls -l "$ROOT/var/lib/xevt/$g.save" | awk '{ print $5 }') bytes, $(wc -c </tmp/across.data) bytes fetched so far" >/tmp/save.report
+}
+check xl_save_with_io_in_flight save
+report "$(cat /tmp/save.report 2>/dev/null)"
+restore() {
+	local t0
+	t0=$(date +%s)
+	xl restore /var/lib/xevt/$g.save >/tmp/xl-restore.log 2>&1 ||
+		{ echo "xl restore: $(tail -n 1 /tmp/xl-restore.log)"; return 1; }
+	echo "xl restore: $(($(date +%s) - t0)) s" >/tmp/restore.report
+}
+check xl_restore restore
+report "$(cat /tmp/restore.report 2>/dev/null)"
+
+wait $fetch_pid
+across() {
+	got=$(md5sum </tmp/across.data | cut -d' ' -f1)
+	[ "$(wc -c </tmp/across.data)" -eq 33554432 ] ||
+		{ echo "received $(wc -c </tmp/across.data) bytes across the save, want 33554432"; return 1; }
+	[ "$got" = "$want" ] || { echo "md5 $got across the save, the guest sent $want"; return 1; }
+}
+check tcp_across_save across
+
+bound_again() {
+	local after i=0
+	# The first answer may take a while: netfront reconnects first.
+	until after=$(channels) && [ -n "$after" ]; do
+		i=$((i + 1))
+		[ $i -lt 30 ] || { echo "no answer on the control port after the restore"; return 1; }
+		sleep 2
+	done
+	report "guest channels after the restore: $(echo "$after" | tr '\n' ' ')"
+	[ "$after" = "$before" ] ||
+		{ echo "before: $(echo "$before" | tr '\n' ' '); after: $(echo "$after" | tr '\n' ' ')"; return 1; }
+}
+check channels_bound_again bound_again
+
+disk_after() {
+	local a
+	a=$(ctl disk)
+	case $a in
+	ok*) want=${a#ok } ;;
+	*) echo "guest: ${a:-no answer}"; return 1 ;;
+	esac
+	echo "$want" >/tmp/want2
+}
+check disk_after_restore disk_after
+net_after() {
+	local w got
+	w=$(cat /tmp/want2 2>/dev/null)
+	[ -n "$w" ] || { echo "no new data on the guest's disk to fetch"; return 1; }
+	timeout 120 nc $ip 5000 </dev/null >/tmp/after.data 2>/dev/null
+	got=$(md5sum </tmp/after.data | cut -d' ' -f1)
+	[ "$got" = "$w" ] || { echo "fetched md5 $got ($(wc -c </tmp/after.data) bytes), the guest wrote $w"; return 1; }
+}
+check net_after_restore net_after
+ticks() {
+	local a b
+	a=$(timer0)
+	sleep 3
+	b=$(timer0)
+	[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ] ||
+		{ echo "timer0 count '$a' then '$b' 3 s later"; return 1; }
+}
+check timer_ticks_after_restore ticks
+
+show_host 30
+stop() {
+	timeout 120 chroot "$ROOT" /usr/sbin/xl shutdown -w $g >/tmp/xl-shutdown.log 2>&1 ||
+		{ echo "xl shutdown -w $g: $(tail -n 1 /tmp/xl-shutdown.log)"; return 1; }
+}
+check xl_shutdown stop
+guest_verdicts $g no_kernel_splat
+check dom0_ports_and_irqs_back settle_counts "$ports0" "$irqs0" 60
+dump_consoles $g
+exit 0
