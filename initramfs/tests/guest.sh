@@ -9,8 +9,9 @@
 #   xevt.name=NAME     the guest's name (in its report lines)
 #   xevt.ip=A.B.C.D    eth0's address (dom0 is 10.0.0.1 on xenbr0)
 #   xevt.expect_abi=KEY the event channel ABI the guest must use
-#   xevt.expect_pvh=1   a PVH guest: dmesg says so and names the callback
-#                       vector in use, /proc/interrupts counts its upcalls
+#   xevt.expect_pvh=1   a PVH guest: dmesg says so and that the per-vCPU
+#                       upcall vector is in use, /proc/interrupts counts
+#                       its upcalls (HYP)
 #
 # Verdicts: guest_abi (the ABI line and per-CPU channels), disk_write_sync_read
 # (4 MiB of random data written to an ext4 file system on xvda, synced,
@@ -37,16 +38,20 @@ abi() {
 	local line want hyp
 	line=$(dmesg | grep -F 'xen:events: Using ')
 	[ -n "$line" ] || { echo "no ABI line in dmesg"; return 1; }
-	report "abi ${line#*xen:events: }"
+	# Report lines, printed after the verdict (check captures stdout).
+	echo "abi ${line#*xen:events: }" >>/tmp/reports
 	if [ "$(xevt_arg expect_pvh)" = 1 ]; then
 		dmesg | grep -q 'Booting kernel on Xen PVH' ||
 			{ echo "no 'Booting kernel on Xen PVH' in dmesg"; return 1; }
 		line=$(dmesg | grep -F 'callback vector for event delivery is enabled')
 		[ -n "$line" ] || { echo "no 'callback vector ... is enabled' line in dmesg"; return 1; }
-		report "vector ${line#*] }"
+		echo "vector ${line#*] }" >>/tmp/reports
+		# Xen 4.17 offers HVMOP_set_evtchn_upcall_vector: it must be used.
+		echo "$line" | grep -qF '(a per-vCPU upcall vector)' ||
+			{ echo "not the per-vCPU upcall vector: ${line#*] }"; return 1; }
 		hyp=$(awk '$1 == "HYP:" { print $2 }' /proc/interrupts)
 		[ "${hyp:-0}" -gt 0 ] || { echo "HYP (callback vector) count in /proc/interrupts is '${hyp}'"; return 1; }
-		report "HYP upcalls $hyp"
+		echo "HYP upcalls $hyp" >>/tmp/reports
 	fi
 	want=$(xevt_arg expect_abi)
 	[ -z "$want" ] || [ "$(abi_key)" = "$want" ] ||
@@ -91,6 +96,7 @@ if [ "${1:-}" = cmd ]; then
 fi
 
 check guest_abi abi
+while IFS= read -r l; do report "$l"; done </tmp/reports 2>/dev/null
 check disk_write_sync_read disk
 check net_ping_dom0 net
 
