@@ -51,7 +51,7 @@ KFRAGS     := configs/kernel.config configs/kunit.config
 
 .PHONY: all deps tree kernel kernel-debug initramfs initramfs-image run check check-host check-boot \
 	bench-host fuzz-host bench bench-insn insn-plugin density mutants xen clean distclean help \
-	rootfs host-payload run-host
+	rootfs host-payload run-host patches patches-check
 
 all: kernel
 
@@ -212,6 +212,27 @@ run-host: rootfs host-payload
 xen:
 	@mk/xen-deps.sh $(BUILD)
 	@mk/build-xen.sh $(REPO) $(BUILD)
+
+# make patches: the overlay as a git format-patch series for each base
+# (mk/patches/linux.series) and xen/patches/ for Debian's Xen 4.17 source,
+# each with a cover letter, in $(BUILD)/patches/{6.1,6.12,xen}/.
+# make patches-check: the series of KERNEL= (default 6.1) and the Xen one
+# applied with git am on fresh copies of their bases and built after
+# every patch, checkpatch.pl --strict on each Linux patch; one line per
+# patch (mk/patches-check.sh).
+patches: deps
+	@for k in 6.1 6.12; do \
+		[ -f $(BUILD)/linux-base$$( [ $$k = 6.1 ] || echo -$$k)/.unpacked ] || \
+			KERNEL=$$k mk/prepare-tree.sh $(REPO) $(BUILD) || exit 1; \
+		KERNEL=$$k mk/patches.sh $(REPO) $(BUILD) linux >/dev/null || exit 1; \
+	done
+	@[ -f $(BUILD)/xen-src/pristine/.unpacked ] || mk/xen-deps.sh $(BUILD)
+	@mk/patches.sh $(REPO) $(BUILD) xen >/dev/null
+	@echo $(BUILD)/patches
+
+patches-check: patches
+	@rc=0; mk/patches-check.sh $(REPO) $(BUILD) linux || rc=1; \
+	mk/patches-check.sh $(REPO) $(BUILD) xen || rc=1; exit $$rc
 
 # make bench: our kernel and the upstream baseline (UPSTREAM_EVENTS=1, same
 # tree and config) booted alternately as dom0, the workloads of
