@@ -30,21 +30,22 @@ xl() { chroot "$ROOT" /usr/sbin/xl "$@"; }
 dom0_ports() { grep -vc '^#' /sys/kernel/debug/xen/events; }
 dom0_irqs() { ls /sys/kernel/irq | wc -l; }
 
-host_up() {
-	local i
-	mkdir -p "$ROOT" "$PAYLOAD"
-	mount -t ext4 /dev/vda "$ROOT" || { echo "cannot mount the root filesystem /dev/vda"; return 1; }
-	mount -t ext4 -o ro /dev/vdb "$PAYLOAD" || { echo "cannot mount the payload /dev/vdb"; return 1; }
-	mount --bind /proc "$ROOT/proc"
-	mount --bind /sys "$ROOT/sys"
-	mount --bind /dev "$ROOT/dev"
-	# devtmpfs has no /dev/fd or /dev/std*, which udev makes on a Debian
-	# host; the hotplug scripts' lock (locking.sh) stats /dev/stdin and
-	# spins for ever without it.
+# dev_links: what udev would have made and devtmpfs does not: /dev/fd
+# and /dev/std*.  The hotplug scripts' lock (locking.sh) stats /dev/stdin
+# and spins for ever without it.
+dev_links() {
 	[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 	[ -e /dev/stdin ] || ln -s /proc/self/fd/0 /dev/stdin
 	[ -e /dev/stdout ] || ln -s /proc/self/fd/1 /dev/stdout
 	[ -e /dev/stderr ] || ln -s /proc/self/fd/2 /dev/stderr
+}
+
+# root_mounts: /proc, /sys, /dev (with devpts), xenfs, a fresh /run and
+# /tmp inside the mounted $ROOT, and the directories the toolstack wants.
+root_mounts() {
+	mount --bind /proc "$ROOT/proc"
+	mount --bind /sys "$ROOT/sys"
+	mount --bind /dev "$ROOT/dev"
 	mkdir -p /dev/pts "$ROOT/dev/pts"
 	mount -t devpts devpts "$ROOT/dev/pts" 2>/dev/null || true
 	mount -t xenfs xenfs "$ROOT/proc/xen" 2>/dev/null || true
@@ -52,6 +53,15 @@ host_up() {
 	mount -t tmpfs tmpfs "$ROOT/tmp"
 	mkdir -p "$ROOT/run/xen" "$ROOT/run/lock" "$ROOT/run/xenstored" \
 		"$ROOT/var/log/xen/console" "$ROOT/var/lib/xen" "$ROOT/var/lib/xevt"
+}
+
+host_up() {
+	local i
+	dev_links
+	mkdir -p "$ROOT" "$PAYLOAD"
+	mount -t ext4 /dev/vda "$ROOT" || { echo "cannot mount the root filesystem /dev/vda"; return 1; }
+	mount -t ext4 -o ro /dev/vdb "$PAYLOAD" || { echo "cannot mount the payload /dev/vdb"; return 1; }
+	root_mounts
 	cp "$PAYLOAD/bzImage" "$PAYLOAD/initramfs.cpio.gz" "$ROOT/var/lib/xevt/"
 	in_root /usr/sbin/oxenstored --pid-file /run/xenstored.pid ||
 		{ echo "oxenstored did not start"; return 1; }
@@ -101,6 +111,49 @@ guest_cfg() {
 	${5:-}
 	EOF
 }
+
+# create_retrying NAME N TYPE TRIES: xl create guest NAME (number N, TYPE
+# pv or pvh) and wait until it is ready (its "| ready NAME" line).  A PVH
+# guest gets xevt.expect_pvh=1 and tsc_mode "native".  Under QEMU 7.2 a
+# PVH guest sometimes dies of a triple fault in the emulator's nested SVM
+# (the facts file, section 1): an attempt whose domain Xen reports so
+# ("Triple fault" in xl dmesg) is destroyed and retried, up to TRIES
+# attempts, each reported.  Sets attempt (the attempts made) and why (the
+# reason, on failure); returns 0 when the guest is ready.
+create_retrying() {
+	local g=$1 n=$2 type=$3 tries=$4 tf0 i out extra='' cfg=''
+	attempt=0 why=
+	if [ "$type" = pvh ]; then
+		extra=xevt.expect_pvh=1 cfg='tsc_mode = "native"'
+	fi
+	while [ "$attempt" -lt "$tries" ]; do
+		attempt=$((attempt + 1))
+		tf0=$(triple_faults)
+		if ! out=$(guest_cfg "$g" "$n" "$type" "$extra" "$cfg" 2>&1) ||
+			! out=$(xl create "/var/lib/xevt/$g.cfg" 2>&1); then
+			why="xl create: $(echo "$out" | grep -m1 -i error)"
+			echo "$out" | sed "s/^/xl create $g: /"
+			return 1
+		fi
+		i=0
+		while [ $i -lt 300 ]; do
+			guest_wait "$g" "| ready $g" 1 && return 0
+			[ "$(triple_faults)" -eq "$tf0" ] || break
+			i=$((i + 1))
+		done
+		if [ "$(triple_faults)" -eq "$tf0" ]; then
+			why="not ready in 300 s"
+			return 1
+		fi
+		why="triple fault (QEMU's nested SVM) in $attempt of $attempt attempts"
+		report "attempt $attempt: $g died of a triple fault: $(xl dmesg | grep -m1 'Triple fault')"
+		dump_consoles "$g" | tail -n 5
+		xl destroy "$g" >/dev/null 2>&1
+	done
+	return 1
+}
+
+triple_faults() { xl dmesg 2>/dev/null | grep -c 'Triple fault'; }
 
 guest_log() { echo "$ROOT/var/log/xen/console/guest-$1.log"; }
 

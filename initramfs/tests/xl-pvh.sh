@@ -46,36 +46,7 @@ ports0=$(dom0_ports) irqs0=$(dom0_irqs)
 tries=$(xevt_arg pvh_tries)
 [ -n "$tries" ] || tries=3
 
-triple_faults() { xl dmesg 2>/dev/null | grep -c 'Triple fault'; }
-
-attempt=0 booted= why=
-while [ $attempt -lt "$tries" ] && [ -z "$booted" ]; do
-	attempt=$((attempt + 1))
-	tf0=$(triple_faults)
-	if ! out=$(guest_cfg $g 1 pvh "xevt.expect_pvh=1" 'tsc_mode = "native"' 2>&1) ||
-		! out=$(xl create "/var/lib/xevt/$g.cfg" 2>&1); then
-		why="xl create: $(echo "$out" | grep -m1 -i error)"
-		echo "$out" | sed "s/^/xl create $g: /"
-		break
-	fi
-	i=0
-	while [ $i -lt 300 ]; do
-		guest_wait $g "| ready $g" 1 && { booted=1; break; }
-		[ "$(triple_faults)" -eq "$tf0" ] || break
-		i=$((i + 1))
-	done
-	[ -z "$booted" ] || break
-	if [ "$(triple_faults)" -ne "$tf0" ]; then
-		why="triple fault (QEMU's nested SVM) in $attempt of $attempt attempts"
-		report "attempt $attempt: $g died of a triple fault: $(xl dmesg | grep -m1 'Triple fault')"
-		dump_consoles $g | tail -n 5
-	else
-		why="not ready in 300 s"
-		break
-	fi
-	xl destroy $g >/dev/null 2>&1
-done
-if [ -n "$booted" ]; then
+if create_retrying $g 1 pvh "$tries"; then
 	verdict_ok xl_create_pvh
 	report "PVH guest booted on attempt $attempt of $tries"
 else
