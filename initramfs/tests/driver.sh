@@ -32,14 +32,23 @@ dd_up() {
 	ip link add xenbr0 type bridge || { echo "cannot make the bridge xenbr0"; return 1; }
 	ip addr add 10.0.0.1/24 dev xenbr0
 	ip link set xenbr0 up
-	in_root /usr/sbin/xl devd >/tmp/devd.log 2>&1 ||
+	# A domU may not ask Xen for the host's CPU count: libxl logs
+	# "failed to retrieve the maximum number of cpus" and goes on.
+	in_root /usr/sbin/xl devd -p /run/xldevd.pid >/tmp/devd.log 2>&1 ||
 		{ echo "xl devd: $(tail -n 1 /tmp/devd.log)"; return 1; }
 	for i in $(seq 1 "${XEVT_DD_IMAGES:-2}"); do
 		dd if=/dev/zero of="$ROOT/var/lib/xevt/g$i.img" bs=1M count=0 seek=32 2>/dev/null
 		in_root /sbin/mkfs.ext4 -q -F "/var/lib/xevt/g$i.img" >/dev/null 2>&1 ||
 			{ echo "mkfs.ext4 g$i.img failed"; return 1; }
 	done
-	pgrep -f 'xl devd' >/dev/null || { echo "xl devd is not running: $(tail -n 1 /tmp/devd.log)"; return 1; }
+	i=0
+	until [ -s "$ROOT/run/xldevd.pid" ]; do
+		i=$((i + 1))
+		[ $i -lt 10 ] || { echo "xl devd wrote no pid file: $(tail -n 1 /tmp/devd.log)"; return 1; }
+		sleep 1
+	done
+	kill -0 "$(cat "$ROOT/run/xldevd.pid")" 2>/dev/null ||
+		{ echo "xl devd is not running: $(tail -n 1 /tmp/devd.log)"; return 1; }
 }
 check dd_devd_up dd_up
 

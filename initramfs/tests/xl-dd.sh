@@ -13,7 +13,8 @@
 # written and read back, ping of 10.0.0.1, which is the driver domain's
 # bridge here), xl block-list and network-list naming the driver domain
 # as the backend, dom0 holding no backend channel for the guest (no
-# blkif-backend or vifN lines in its /proc/interrupts); then the guest
+# blkif-backend or vifN line in its /proc/interrupts beyond the one of the
+# driver domain's own disk); then the guest
 # shut down, the driver domain shut down after it, both kernel-log scans,
 # dom0's counts back.
 . /tests/lib.sh
@@ -38,7 +39,6 @@ if ! out=$(host_up 2>&1); then
 fi
 verdict_ok host_toolstack_up
 ports0=$(dom0_ports) irqs0=$(dom0_irqs)
-dm0=$(grep -cE 'blkif-backend|vif[0-9]' /proc/interrupts)
 
 cat >"$ROOT/var/lib/xevt/dd.cfg" <<EOT
 name = "dd"
@@ -61,6 +61,8 @@ check xl_create_driver_domain create_dd
 guest_wait dd "| ready dd" 300 || report "dd not ready in 300 s"
 guest_verdicts dd dd_devd_up
 ddid=$(xl domid dd 2>/dev/null)
+# Dom0 serves the driver domain's own disk; nothing more may appear.
+dm0=$(grep -cE 'blkif-backend|vif[0-9]' /proc/interrupts)
 
 cat >"$ROOT/var/lib/xevt/g1.cfg" <<EOT
 name = "g1"
