@@ -85,6 +85,37 @@ host_up() {
 	grep -q '^Domain-0 ' /tmp/xl-list.log || { echo "xl list has no Domain-0: $(head -n 2 /tmp/xl-list.log | tr '\n' ';')"; return 1; }
 }
 
+# host_start: host_up as the verdict host_toolstack_up; when it fails the
+# test ends there.  Then ports0 and irqs0 hold dom0's counts, which every
+# test wants back after its teardown.
+host_start() {
+	local out
+	if ! out=$(host_up 2>&1); then
+		verdict_fail host_toolstack_up "$(echo "$out" | tail -n 1)"
+		exit 0
+	fi
+	verdict_ok host_toolstack_up
+	ports0=$(dom0_ports) irqs0=$(dom0_irqs)
+}
+
+# xl_shutdown_wait NAME: xl shutdown -w, at most 120 s.
+xl_shutdown_wait() {
+	timeout 120 chroot "$ROOT" /usr/sbin/xl shutdown -w "$1" >/tmp/xl-shutdown.log 2>&1 ||
+		{ echo "xl shutdown -w $1: $(tail -n 1 /tmp/xl-shutdown.log)"; return 1; }
+}
+
+# fetch_check IP PORT MD5 BYTES: fetch from a guest's data port (guest.sh)
+# and compare the length and the sum with what the guest reported.
+fetch_check() {
+	local f=/tmp/fetch-$1-$2 got
+	[ -n "$3" ] || { echo "the guest reported no md5"; return 1; }
+	timeout 120 nc "$1" "$2" </dev/null >"$f" 2>"$f.err" || true
+	[ "$(wc -c <"$f")" -eq "$4" ] ||
+		{ echo "received $(wc -c <"$f") bytes, want $4 ($(tail -n 1 "$f.err"))"; return 1; }
+	got=$(md5sum <"$f" | cut -d' ' -f1)
+	[ "$got" = "$3" ] || { echo "received md5 $got, the guest sent $3"; return 1; }
+}
+
 # guest_cfg NAME N [TYPE [EXTRA [CFG]]]: write /var/lib/xevt/NAME.cfg for
 # guest number N (IP 10.0.0.(10+N), MAC 00:16:3e:00:00:N) and its 32 MiB
 # disk; EXTRA goes on the guest's kernel command line, CFG (lines) into

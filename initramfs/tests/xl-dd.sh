@@ -33,12 +33,7 @@ if listing; then
 	exit 0
 fi
 
-if ! out=$(host_up 2>&1); then
-	verdict_fail host_toolstack_up "$(echo "$out" | tail -n 1)"
-	exit 0
-fi
-verdict_ok host_toolstack_up
-ports0=$(dom0_ports) irqs0=$(dom0_irqs)
+host_start
 
 cat >"$ROOT/var/lib/xevt/dd.cfg" <<EOT
 name = "dd"
@@ -104,13 +99,9 @@ serves_nothing() {
 }
 check dom0_serves_nothing serves_nothing
 show_host 20
-stop() {
-	timeout 120 chroot "$ROOT" /usr/sbin/xl shutdown -w "$1" >/tmp/xl-shutdown.log 2>&1 ||
-		{ echo "xl shutdown -w $1: $(tail -n 1 /tmp/xl-shutdown.log)"; return 1; }
-}
-check xl_shutdown_g1 stop g1
+check xl_shutdown_g1 xl_shutdown_wait g1
 guest_verdicts g1 no_kernel_splat
-check xl_shutdown_driver_domain stop dd
+check xl_shutdown_driver_domain xl_shutdown_wait dd
 guest_verdicts dd no_kernel_splat
 check dom0_ports_and_irqs_back settle_counts "$ports0" "$irqs0" 60
 dump_consoles dd g1

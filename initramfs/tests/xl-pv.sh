@@ -39,12 +39,7 @@ if listing; then
 	exit 0
 fi
 
-if ! out=$(host_up 2>&1); then
-	verdict_fail host_toolstack_up "$(echo "$out" | tail -n 1)"
-	exit 0
-fi
-verdict_ok host_toolstack_up
-ports0=$(dom0_ports) irqs0=$(dom0_irqs)
+host_start
 if [ "$(xevt_arg xl_debug)" = 1 ]; then
 	for sc in block vif-bridge; do
 		mv "$ROOT/etc/xen/scripts/$sc" "$ROOT/etc/xen/scripts/$sc.real"
@@ -87,17 +82,7 @@ for g in $guests; do
 	guest_verdicts "$g" $GUEST_TESTS
 	check "$g/dom0_ping" ping -c 3 -W 10 "10.0.0.$((10 + i))"
 	want=$(guest_report "$g" md5)
-	fetch() {
-		local got
-		timeout 120 nc "10.0.0.$((10 + i))" 5000 </dev/null >/tmp/$g.data 2>/tmp/$g.nc ||
-			true
-		got=$(md5sum </tmp/$g.data | cut -d' ' -f1)
-		[ -n "$want" ] || { echo "the guest reported no md5"; return 1; }
-		[ "$(wc -c </tmp/$g.data)" -eq 4194304 ] ||
-			{ echo "received $(wc -c </tmp/$g.data) bytes, want 4194304 ($(tail -n 1 /tmp/$g.nc))"; return 1; }
-		[ "$got" = "$want" ] || { echo "received md5 $got, the guest sent $want"; return 1; }
-	}
-	check "$g/tcp_4MiB_from_guest" fetch
+	check "$g/tcp_4MiB_from_guest" fetch_check "10.0.0.$((10 + i))" 5000 "$want" 4194304
 	i=$((i + 1))
 done
 
@@ -112,8 +97,7 @@ destroy() {
 shutdown_() {
 	local g
 	for g in $(echo $guests | cut -d' ' -f$((half + 1))-); do
-		timeout 120 chroot "$ROOT" /usr/sbin/xl shutdown -w "$g" >/tmp/xl-shutdown.log 2>&1 ||
-			{ echo "xl shutdown -w $g: $(tail -n 1 /tmp/xl-shutdown.log)"; return 1; }
+		xl_shutdown_wait "$g" || return 1
 	done
 }
 check xl_destroy_first_half destroy

@@ -37,12 +37,7 @@ if listing; then
 	exit 0
 fi
 
-if ! out=$(host_up 2>&1); then
-	verdict_fail host_toolstack_up "$(echo "$out" | tail -n 1)"
-	exit 0
-fi
-verdict_ok host_toolstack_up
-ports0=$(dom0_ports) irqs0=$(dom0_irqs)
+host_start
 tries=$(xevt_arg pvh_tries)
 [ -n "$tries" ] || tries=3
 
@@ -56,19 +51,9 @@ guest_verdicts $g $GUEST_TESTS
 report "$g: $(guest_report $g abi); $(guest_report $g vector); HYP upcalls $(guest_report $g 'HYP upcalls')"
 check $g/dom0_ping ping -c 3 -W 10 10.0.0.11
 want=$(guest_report $g md5)
-fetch() {
-	timeout 120 nc 10.0.0.11 5000 </dev/null >/tmp/$g.data 2>/dev/null
-	got=$(md5sum </tmp/$g.data | cut -d' ' -f1)
-	[ -n "$want" ] || { echo "the guest reported no md5"; return 1; }
-	[ "$got" = "$want" ] || { echo "received md5 $got ($(wc -c </tmp/$g.data) bytes), the guest sent $want"; return 1; }
-}
-check $g/tcp_4MiB_from_guest fetch
+check $g/tcp_4MiB_from_guest fetch_check 10.0.0.11 5000 "$want" 4194304
 show_host 20
-stop() {
-	timeout 120 chroot "$ROOT" /usr/sbin/xl shutdown -w $g >/tmp/xl-shutdown.log 2>&1 ||
-		{ echo "xl shutdown -w $g: $(tail -n 1 /tmp/xl-shutdown.log)"; return 1; }
-}
-check xl_shutdown stop
+check xl_shutdown xl_shutdown_wait $g
 guest_verdicts $g no_kernel_splat
 xl destroy $g >/dev/null 2>&1
 check dom0_ports_and_irqs_back settle_counts "$ports0" "$irqs0" 60

@@ -19,8 +19,9 @@
 #
 # Verdicts: the guest's own (as in xl-pv.sh), xl_save_with_io_in_flight
 # (a 32 MiB TCP fetch from the guest still running when the save begins),
-# xl_restore, that fetch completed with the right sum (TCP carries it over the pause), every event channel the guest had
-# before is bound again (the names of its /proc/interrupts channel lines,
+# xl_restore (or xl_migrate_with_io_in_flight), that fetch completed with
+# the right sum (TCP carries it over the pause), every event channel the
+# guest had before is bound again (the names of its /proc/interrupts channel lines,
 # before and after, the same), its disk (a new 4 MiB written, synced, read
 # back through the control port) and network (the new data fetched and
 # compared) work after it, the timer VIRQ ticks again, the guest's own
@@ -57,12 +58,7 @@ if listing; then
 	exit 0
 fi
 
-if ! out=$(host_up 2>&1); then
-	verdict_fail host_toolstack_up "$(echo "$out" | tail -n 1)"
-	exit 0
-fi
-verdict_ok host_toolstack_up
-ports0=$(dom0_ports) irqs0=$(dom0_irqs)
+host_start
 
 if create_retrying $g 1 "$type" "$tries"; then
 	verdict_ok xl_create_g1
@@ -161,15 +157,7 @@ disk_after() {
 	echo "$want" >/tmp/want2
 }
 check disk_after_restore disk_after
-net_after() {
-	local w got
-	w=$(cat /tmp/want2 2>/dev/null)
-	[ -n "$w" ] || { echo "no new data on the guest's disk to fetch"; return 1; }
-	timeout 120 nc $ip 5000 </dev/null >/tmp/after.data 2>/dev/null
-	got=$(md5sum </tmp/after.data | cut -d' ' -f1)
-	[ "$got" = "$w" ] || { echo "fetched md5 $got ($(wc -c </tmp/after.data) bytes), the guest wrote $w"; return 1; }
-}
-check net_after_restore net_after
+check net_after_restore fetch_check $ip 5000 "$(cat /tmp/want2 2>/dev/null)" 4194304
 ticks() {
 	local a b
 	a=$(timer0)
@@ -181,11 +169,7 @@ ticks() {
 check timer_ticks_after_restore ticks
 
 show_host 30
-stop() {
-	timeout 120 chroot "$ROOT" /usr/sbin/xl shutdown -w $g >/tmp/xl-shutdown.log 2>&1 ||
-		{ echo "xl shutdown -w $g: $(tail -n 1 /tmp/xl-shutdown.log)"; return 1; }
-}
-check xl_shutdown stop
+check xl_shutdown xl_shutdown_wait $g
 # After a migration the receiving side's console log may have the name
 # the domain had while it arrived.
 in=$(guest_log "$g--incoming")
