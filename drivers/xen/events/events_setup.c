@@ -361,7 +361,15 @@ static void xevt_switch_after_reset(const struct xevt_abi *to, int err)
  *
  *  1. Every bound port except the per-CPU ones gets the XEVT_MASK_SWITCH
  *     reason, which masks it in 2-level; after a grace period no upcall
- *     still works on one of them.
+ *     still works on one of them.  Then the per-CPU ports (timer, IPIs)
+ *     get it too, for steps 2 and 3 only: an upcall that runs the old
+ *     ABI's code after Xen switched would take the new ABI's selector
+ *     bits as its own and drop them (a 3-level L1 word, FIFO's upcall
+ *     flag), and Xen, finding the port's L2 word (or queue) already
+ *     announced, would never announce that CPU's timer or IPIs again:
+ *     the CPU goes deaf and the switch hangs in step 4's grace period
+ *     (seen in one switch-3l boot in six).  With every bound port masked
+ *     Xen announces nothing until step 3 unmasks through the new ABI.
  *  2. The new ABI's probe switches Xen; every CPU registers.  Events sent
  *     from now on land in the new ABI, where every port starts masked
  *     (3-level: as it was in 2-level).
@@ -375,8 +383,7 @@ static void xevt_switch_after_reset(const struct xevt_abi *to, int err)
  *
  * Context: process context; takes the CPU hotplug lock, then xevt_lock.
  * Senders are never stopped: nothing is lost or doubled on the masked
- * ports; a per-CPU event raised during steps 2-3 may come twice (an IPI
- * or a timer tick, which tolerate that).  Binds and unbinds wait.
+ * ports.  Binds and unbinds wait.
  */
 static int xevt_switch_abi(const struct xevt_abi *to)
 {
@@ -384,7 +391,6 @@ static int xevt_switch_abi(const struct xevt_abi *to)
 	unsigned int cpu, nr = 0, moved = 0, unready;
 	const struct xevt_abi *from;
 	struct xevt_irq *xi;
-	unsigned long flags;
 	int err, ret;
 
 	cpus_read_lock();
@@ -410,6 +416,10 @@ static int xevt_switch_abi(const struct xevt_abi *to)
 			xevt_mask(xi, XEVT_MASK_SWITCH);
 	}
 	synchronize_rcu();
+	list_for_each_entry(xi, &xevt_list, node) {
+		if (READ_ONCE(xi->port) && xevt_switch_keeps_live(xi))
+			xevt_mask(xi, XEVT_MASK_SWITCH);
+	}
 
 	/* 2. */
 	err = to->probe(&new);
@@ -434,12 +444,8 @@ static int xevt_switch_abi(const struct xevt_abi *to)
 	xevt_abi_use(to, new);
 	xen_fifo_events = to->probe == evtchn_fifo_probe;
 	list_for_each_entry(xi, &xevt_list, node) {
-		if (!READ_ONCE(xi->port) || !xevt_switch_keeps_live(xi))
-			continue;
-		raw_spin_lock_irqsave(&xi->mask_lock, flags);
-		if (!xi->mask_why)
-			new->unmask(xi->port);
-		raw_spin_unlock_irqrestore(&xi->mask_lock, flags);
+		if (xevt_switch_keeps_live(xi))
+			xevt_unmask(xi, XEVT_MASK_SWITCH);
 	}
 
 	/* 4. */
@@ -452,9 +458,13 @@ static int xevt_switch_abi(const struct xevt_abi *to)
 		       unready, to->name);
 
 unmask:
-	/* Also from bindings that lost their port: a new one starts clean. */
+	/*
+	 * Also from bindings that lost their port: a new one starts clean.
+	 * The per-CPU ports were unmasked in step 3 already, unless the
+	 * switch did not happen.
+	 */
 	list_for_each_entry(xi, &xevt_list, node) {
-		if (!xevt_switch_keeps_live(xi))
+		if (!xevt_switch_keeps_live(xi) || err)
 			xevt_unmask(xi, XEVT_MASK_SWITCH);
 	}
 out:
