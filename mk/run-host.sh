@@ -22,7 +22,7 @@ mkdir -p "$build/logs"
 progress() { boot_progress "$log"; }
 step -l "$blog" -T "$log" -p progress \
 	"booting $(basename "$xen") + dom0 on the Debian root filesystem; two guests through xl" \
-	"~4-6 min" \
+	"~1-2 min" \
 	"$here/boot.sh" -x "$xen" -k "$kernel" -i "$initrd" -l "$log" -V "$vlog" -t 1200 -m 4096 \
 	-a "xevt.tests=xl-pv xevt.guests=2" -X "bootscrub=0" \
 	-Q "-drive file=$build/rootfs.img,if=virtio,format=raw,snapshot=on -drive file=$build/host-payload.img,if=virtio,format=raw,readonly=on"
