@@ -121,6 +121,14 @@ $(DENSITY_BIN): tests/density/xevt-density.c tests/density/xevt-guest.h
 	@mkdir -p $(@D)
 	gcc -static -O2 -Wall -Wextra -Werror -o $@ $< $(XEN_LIBS)
 
+# Dom0 tools for the real-toolstack tests (tests/host/), linked like the
+# density tool: xevt-softreset finishes a PVH guest's soft reset.
+HOST_BINS := $(UTEST_DIR)/xevt-softreset
+
+$(UTEST_DIR)/xevt-softreset: tests/host/xevt-softreset.c
+	@mkdir -p $(@D)
+	gcc -static -O2 -Wall -Wextra -Werror -o $@ $< -lxenstore $(XEN_LIBS)
+
 # The test programs and the image are one step (mk/step.sh): one line on
 # the terminal, the compiler's output in $(BUILD)/logs/initramfs.log.
 initramfs: tree
@@ -130,9 +138,9 @@ initramfs: tree
 		$(MAKE) --no-print-directory initramfs-image
 	@echo $(INITRD)
 
-initramfs-image: $(UTEST_BINS) $(XEN3L_BINS) $(DENSITY_BIN) $(GUEST_ELF)
+initramfs-image: $(UTEST_BINS) $(XEN3L_BINS) $(DENSITY_BIN) $(HOST_BINS) $(GUEST_ELF)
 	mk/mkinitramfs.sh $(REPO) $(BUILD) $(INITRD) $(UTEST_BINS) $(XEN3L_BINS) \
-		$(DENSITY_BIN) lib:$(GUEST_ELF)
+		$(DENSITY_BIN) $(HOST_BINS) lib:$(GUEST_ELF)
 
 run: kernel initramfs
 	@mk/run.sh $(XEN) $(KIMAGE) $(INITRD) $(BUILD)/run.log "$(ARGS)"

@@ -85,12 +85,34 @@ net() {
 		{ echo "ping 10.0.0.1: $(tail -n 2 /tmp/ping.log | tr '\n' ';')"; return 1; }
 }
 
+# kexec_load: load this kernel and initramfs again from xvdb (the soft
+# reset test, xl-kexec.sh) with this command line, minus what only the
+# first kernel is (expect_pvh: the next one does not enter through the PVH
+# entry point, so it runs as an HVM guest without Xen's platform PCI
+# device: xen_emul_unplug=unnecessary lets its PV frontends attach), plus
+# xevt.kexec_gen=2; start it a second later, after the
+# answer ("ok loaded ..." or "fail: why") has gone out.
+kexec_load() {
+	local cmdline out
+	mkdir -p /boot2
+	mount -o ro /dev/xvdb /boot2 2>/dev/null ||
+		{ echo "fail: cannot mount /dev/xvdb"; return; }
+	cmdline="$(sed 's/ *xevt.expect_pvh=1//' /proc/cmdline) xevt.kexec_gen=2 xen_emul_unplug=unnecessary earlyprintk=serial,0xe9,115200 ignore_loglevel $(xevt_arg kexec_args | tr , ' ')"
+	if out=$(xevt-kexec -l /boot2/bzImage /boot2/initramfs.cpio.gz "$cmdline" 2>&1); then
+		echo "ok $out"
+		(sleep 1; umount /mnt; xevt-kexec -e) >/dev/null 2>&1 </dev/null &
+	else
+		echo "fail: $out"
+	fi
+}
+
 # The control port's commands (after xl save/restore, say): the outcome
 # on stdout, "ok" or "fail: why".
 if [ "${1:-}" = cmd ]; then
 	case $2 in
 	disk) if out=$(disk 2>&1); then echo "ok $(md5sum </tmp/data | cut -d" " -f1)"; else echo "fail: $out"; fi ;;
 	irqs) grep -E 'xen-(dyn|percpu)' /proc/interrupts | sed 's/  */ /g' ;;
+	kexec) kexec_load ;;
 	esac
 	exit 0
 fi
@@ -113,12 +135,13 @@ chmod 755 /sbin/poweroff
 # outcome out), both served again and again.
 printf '#!/bin/sh\ncat /tmp/data\n' >/tmp/serve-data
 printf '#!/bin/sh\nfor i in 1 2 3 4 5 6 7 8; do cat /tmp/data; done\n' >/tmp/serve-data8
-printf '#!/bin/sh\nread -r c\ncase $c in\ndisk) /tests/guest.sh cmd disk ;;\nirqs) /tests/guest.sh cmd irqs ;;\n*) echo "unknown $c" ;;\nesac\n' >/tmp/serve-ctl
+printf '#!/bin/sh\nread -r c\ncase $c in\ndisk) /tests/guest.sh cmd disk ;;\nirqs) /tests/guest.sh cmd irqs ;;\nkexec) /tests/guest.sh cmd kexec ;;\n*) echo "unknown $c" ;;\nesac\n' >/tmp/serve-ctl
 chmod 755 /tmp/serve-data /tmp/serve-data8 /tmp/serve-ctl
 nc -ll -p 5000 -e /tmp/serve-data &
 nc -ll -p 5001 -e /tmp/serve-ctl &
 nc -ll -p 5002 -e /tmp/serve-data8 &
-report "ready $name"
+gen=$(xevt_arg kexec_gen)
+report "ready $name${gen:+ gen $gen}"
 
 while [ ! -e /tmp/stop ]; do
 	sleep 1

@@ -23,7 +23,7 @@ PAYLOAD=/payload
 GUEST_MEM=${GUEST_MEM:-160}
 
 in_root() { chroot "$ROOT" "$@"; }
-xl() { chroot "$ROOT" /usr/sbin/xl "$@"; }
+xl() { chroot "$ROOT" /usr/sbin/xl ${XL_OPTS:-} "$@"; }
 
 # The dom0 counts that must be back after a teardown: bound ports (our
 # debugfs view) and IRQ descriptors (/sys/kernel/irq).
@@ -124,7 +124,11 @@ guest_cfg() {
 	local name=$1 n=$2 type=${3:-pv} extra
 	# xevt.guest_args=a,b: more arguments for every guest's kernel.
 	extra="$(xevt_arg guest_args | tr , ' ') ${4:-}"
-	local img=/var/lib/xevt/$name.img
+	local img=/var/lib/xevt/$name.img disks
+	# GUEST_DISK2: a second disk spec for the guest, GUEST_CFG more
+	# config lines for it (xl-kexec.sh).
+	disks="\"format=raw,vdev=xvda,access=rw,backendtype=phy,target=$img\""
+	[ -z "${GUEST_DISK2:-}" ] || disks="$disks, \"$GUEST_DISK2\""
 	dd if=/dev/zero of="$ROOT$img" bs=1M count=0 seek=32 2>/dev/null
 	in_root /sbin/mkfs.ext4 -q -F "$img" >/dev/null 2>&1 || { echo "mkfs.ext4 $img failed"; return 1; }
 	cat >"$ROOT/var/lib/xevt/$name.cfg" <<-EOF
@@ -135,11 +139,12 @@ guest_cfg() {
 	extra = "console=hvc0 xevt.tests=guest xevt.name=$name xevt.ip=10.0.0.$((10 + n)) $extra"
 	memory = $GUEST_MEM
 	vcpus = 1
-	disk = [ "format=raw,vdev=xvda,access=rw,backendtype=phy,target=$img" ]
+	disk = [ $disks ]
 	vif = [ "bridge=xenbr0,mac=00:16:3e:00:00:$(printf %02x "$n")" ]
 	on_poweroff = "destroy"
 	on_crash = "preserve"
 	${5:-}
+	${GUEST_CFG:-}
 	EOF
 }
 
