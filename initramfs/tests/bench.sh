@@ -57,8 +57,8 @@ say "bench abi $(abi_name | tr ' ' _)"
 # pairs, more than 2-level holds: skipped there with a line saying so);
 # binds and unbinds; then one event and a round trip at each size of the
 # idle set (xevt.bench_points, by default 64 to 65,536 and the ABI's
-# maximum).  A size the ABI cannot hold ends the curve: the idle set is
-# then full (ENOSPC), and that is its "max" point.
+# maximum, "max").  A size the ABI cannot hold ends the curve: the idle
+# set is then full (ENOSPC), and that is its maximum point.
 if [ "$(xevt_arg bench_mode)" = insn ]; then
 	points=${points:-64 1024 4096 16384 65536 max}
 	# The same event and round trip from user space, /dev/xen/evtchn.
