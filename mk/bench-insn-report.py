@@ -239,6 +239,7 @@ set multiplot layout 2,1 title 'dom0 kernel instructions against idle bound port
 set logscale x
 set grid
 set key outside right
+set yrange [0:*]
 set xlabel 'idle bound event channels'
 set ylabel 'kernel instructions'
 set title 'one event, notify to its return'
