@@ -252,8 +252,11 @@ bench: deps
 # counts guest instructions between marker instructions, built against
 # qemu-plugin.h from Debian's QEMU source package (fetched once into
 # $(BUILD)/qemu-plugin/); last line = the plugin's path.
-# make bench-insn: dom0 booted with it on FIFO and 2-level, the "insn"
-# workload of drivers/xen/xen_evtchn_bench.c; see mk/bench-insn.sh.
+# make bench-insn: dom0 booted with it on FIFO and 2-level, the marker
+# workloads of drivers/xen/xen_evtchn_bench.c (one event, a round trip,
+# K pending, binds, the curve over idle ports) and of xevt-insn (the same
+# from user space); table, CSV and plot in $(BUILD)/bench-insn/; see
+# mk/bench-insn.sh.
 insn-plugin: deps
 	@mk/insn-plugin.sh $(REPO) $(BUILD)
 

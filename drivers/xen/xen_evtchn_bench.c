@@ -37,6 +37,10 @@
  *                 bracketed by XEB_MARK() markers for the instruction
  *                 counter tools/insn-count (make bench-insn); nothing is
  *                 timed here, the plugin counts
+ *   insnbatch K R R times: raise K work ports with interrupts off, markers
+ *                 around their delivery when interrupts are enabled again
+ *   insnbind R    R times: bind and unbind a loopback pair, a global VIRQ
+ *                 and an IPI, markers around each bind and each unbind
  *
  * Each workload counts the events its handlers saw against those it sent
  * and reports the difference as "lost="; a run with lost != 0 is invalid.
@@ -69,6 +73,7 @@
 
 #include <xen/events.h>
 #include <xen/interface/event_channel.h>
+#include <xen/interface/xen.h>
 #include <xen/xen.h>
 
 /* Upper bounds: the largest ABI numbers 262,144 ports. */
@@ -110,6 +115,46 @@ enum xeb_mode { XEB_COUNT, XEB_PINGPONG, XEB_STORM, XEB_INSN };
 #define XEB_T_RT_START		0x0110	/* before the notify of a round trip */
 #define XEB_T_RT_HANDLED	0x0111	/* end of the second handler */
 #define XEB_T_RT_RETURN		0x0112	/* the notify returned */
+#define XEB_T_BATCH_START	0x0120	/* K pending, before irqs on */
+#define XEB_T_BATCH_END		0x0121	/* all K delivered */
+#define XEB_T_PAIR_START	0x0130	/* before a loopback pair's bind */
+#define XEB_T_PAIR_BOUND	0x0131	/* both ends bound */
+#define XEB_T_PAIR_FREED	0x0132	/* both ends unbound */
+#define XEB_T_VIRQ_START	0x0140	/* before a VIRQ's bind */
+#define XEB_T_VIRQ_BOUND	0x0141
+#define XEB_T_VIRQ_FREED	0x0142
+#define XEB_T_IPI_START		0x0150	/* before an IPI's bind */
+#define XEB_T_IPI_BOUND		0x0151
+#define XEB_T_IPI_FREED		0x0152
+/*
+ * Context of the samples that follow: XEB_T_CTX_BEGIN, 64 bit markers
+ * (most significant first: idle ports in the high half, K of a batch in
+ * the low half), XEB_T_CTX_END.  A marker's tag is an immediate, so a
+ * value goes out one bit at a time.
+ */
+#define XEB_T_CTX_BEGIN		0x0e00
+#define XEB_T_CTX_END		0x0e01
+#define XEB_T_BIT0		0x0e10
+#define XEB_T_BIT1		0x0e11
+
+/* The global VIRQ and the IPI that insnbind binds: none of dom0's. */
+#define XEB_SPARE_VIRQ		VIRQ_ENOMEM
+#define XEB_SPARE_IPI		XEN_NMI_VECTOR
+
+static noinline void xeb_mark_ctx(unsigned int idle_ports, unsigned int k)
+{
+	u64 v = (u64)idle_ports << 32 | k;
+	int i;
+
+	XEB_MARK(XEB_T_CTX_BEGIN);
+	for (i = 63; i >= 0; i--) {
+		if ((v >> i) & 1)
+			XEB_MARK(XEB_T_BIT1);
+		else
+			XEB_MARK(XEB_T_BIT0);
+	}
+	XEB_MARK(XEB_T_CTX_END);
+}
 
 /*
  * Clock: the TSC of CPU0, where every timed workload runs.  Not ktime:
@@ -660,6 +705,7 @@ static int xeb_cmd_insn(unsigned int reps)
 	if (!reps || !xeb_nr_work)
 		return -EINVAL;
 	xeb_begin(XEB_INSN);
+	xeb_mark_ctx(2 * xeb_nr_idle, 0);
 	for (r = 0; r < reps; r++) {
 		XEB_MARK(XEB_T_EMPTY0);
 		XEB_MARK(XEB_T_EMPTY1);
@@ -691,6 +737,124 @@ static int xeb_cmd_insn(unsigned int reps)
 		 lost);
 	xeb_mode = XEB_COUNT;
 	return lost || xeb_cnt.rounds != reps ? -EIO : 0;
+}
+
+/* ---- insnbatch K R ---------------------------------------------------- */
+
+/*
+ * Per event when K are pending at once: with interrupts off, raise K
+ * distinct work ports (one notify each); the markers bracket enabling
+ * interrupts again, in which the one upcall (or more) delivers all K.
+ * The figure is the interval's count divided by K on the host.  A timer
+ * tick that fell due while interrupts were off is delivered in the same
+ * upcall and puts its sample off the mode.
+ */
+static int xeb_cmd_insnbatch(unsigned int k, unsigned int reps)
+{
+	unsigned long before, lost = 0;
+	unsigned int r, i, late = 0;
+
+	if (!k || k > 2 * xeb_nr_work || !reps)
+		return -EINVAL;
+	xeb_begin(XEB_COUNT);
+	xeb_mark_ctx(2 * xeb_nr_idle, k);
+	for (r = 0; r < reps; r++) {
+		before = READ_ONCE(xeb_cnt.hits);
+		local_irq_disable();
+		for (i = 0; i < k; i++)
+			notify_remote_via_evtchn(xeb_kth_sender(i));
+		XEB_MARK(XEB_T_BATCH_START);
+		local_irq_enable();
+		XEB_MARK(XEB_T_BATCH_END);
+		if (READ_ONCE(xeb_cnt.hits) - before != k) {
+			late++;
+			msleep(20);
+			if (READ_ONCE(xeb_cnt.hits) - before != k)
+				lost += abs((long)(READ_ONCE(xeb_cnt.hits) -
+						   before - k));
+		}
+		if (!(r & 15))
+			cond_resched();
+	}
+	snprintf(xeb_result, sizeof(xeb_result),
+		 "insnbatch k=%u reps=%u idle_ports=%u events=%lu late=%u lost=%lu",
+		 k, reps, 2 * xeb_nr_idle, xeb_cnt.hits, late, lost);
+	return lost ? -EIO : 0;
+}
+
+/* ---- insnbind R ------------------------------------------------------- */
+
+/*
+ * One bind and one unbind, each bracketed, of:
+ *
+ *  - a loopback pair: the two hypercalls that make it, both ends bound
+ *    to handlers (Xen leaves end 1 pending, so its bind delivers one
+ *    event), then both unbound (which closes both ports);
+ *  - XEB_SPARE_VIRQ, a global VIRQ nothing in dom0 binds, on CPU0;
+ *  - XEB_SPARE_IPI on CPU0, the IPI vector a PV guest never binds (its
+ *    NMIs go by hypercall).
+ *
+ * Work done after the unbind returns (an RCU-deferred free) is not in
+ * the unbind's figure; a pause every 16 samples lets it run, so freed
+ * descriptors do not pile up.
+ */
+static int xeb_cmd_insnbind(unsigned int reps)
+{
+	int rc = 0, virq_rc = 0, ipi_rc = 0, irq;
+	u64 xen_ns = 0, guest_ns = 0;
+	struct xeb_pair p;
+	unsigned int r;
+
+	if (!reps)
+		return -EINVAL;
+	xeb_mark_ctx(2 * xeb_nr_idle, 0);
+	for (r = 0; r < reps && !rc; r++) {
+		XEB_MARK(XEB_T_PAIR_START);
+		rc = xeb_pair_bind(&p, xeb_idle_handler, "xeb-bind", NULL,
+				   NULL, &xen_ns, &guest_ns);
+		XEB_MARK(XEB_T_PAIR_BOUND);
+		if (rc)
+			break;
+		xeb_pair_unbind(&p);
+		XEB_MARK(XEB_T_PAIR_FREED);
+
+		if (!virq_rc) {
+			XEB_MARK(XEB_T_VIRQ_START);
+			irq = bind_virq_to_irqhandler(XEB_SPARE_VIRQ, 0,
+						      xeb_idle_handler, 0,
+						      "xeb-virq", NULL);
+			XEB_MARK(XEB_T_VIRQ_BOUND);
+			if (irq < 0) {
+				virq_rc = irq;
+			} else {
+				unbind_from_irqhandler(irq, NULL);
+				XEB_MARK(XEB_T_VIRQ_FREED);
+			}
+		}
+
+		if (!ipi_rc) {
+			XEB_MARK(XEB_T_IPI_START);
+			irq = bind_ipi_to_irqhandler(XEB_SPARE_IPI, 0,
+						     xeb_idle_handler,
+						     IRQF_PERCPU |
+						     IRQF_NOBALANCING,
+						     "xeb-ipi", NULL);
+			XEB_MARK(XEB_T_IPI_BOUND);
+			if (irq < 0) {
+				ipi_rc = irq;
+			} else {
+				unbind_from_irqhandler(irq, NULL);
+				XEB_MARK(XEB_T_IPI_FREED);
+			}
+		}
+		if (!(r & 15))
+			usleep_range(5000, 6000);
+	}
+	snprintf(xeb_result, sizeof(xeb_result),
+		 "insnbind reps=%u done=%u idle_ports=%u pair_rc=%d virq=%u virq_rc=%d ipi=%u ipi_rc=%d",
+		 reps, r, 2 * xeb_nr_idle, rc, XEB_SPARE_VIRQ, virq_rc,
+		 XEB_SPARE_IPI, ipi_rc);
+	return rc ? rc : (virq_rc ? virq_rc : ipi_rc);
 }
 
 /* ---- bindrate P ------------------------------------------------------- */
@@ -757,6 +921,10 @@ static int xeb_run(char *cmd)
 		return xeb_cmd_bindrate(a);
 	if (!strcmp(verb, "insn") && n == 2)
 		return xeb_cmd_insn(a);
+	if (!strcmp(verb, "insnbatch") && n == 3)
+		return xeb_cmd_insnbatch(a, b);
+	if (!strcmp(verb, "insnbind") && n == 2)
+		return xeb_cmd_insnbind(a);
 	return -EINVAL;
 }
 

@@ -1266,7 +1266,12 @@ static void disabled_irq_holds_events_enable_delivers_once(struct kunit *test)
 	xek_pair_close(test, &p);
 }
 
-/* The binding's count of events handed to the IRQ core (debugfs "events"). */
+/*
+ * The binding's count of events handed to the IRQ core (debugfs "events").
+ * Upstream's core keeps none: 0 there, so the checks of the count hold
+ * trivially and the rest of the test still runs.
+ */
+#ifdef XEVT_HAVE_CORE_H
 static unsigned long xek_nr_events(int irq)
 {
 	struct xevt_irq *xi;
@@ -1279,6 +1284,12 @@ static unsigned long xek_nr_events(int irq)
 	rcu_read_unlock();
 	return n;
 }
+#else
+static unsigned long xek_nr_events(int irq)
+{
+	return 0;
+}
+#endif
 
 /*
  * A late EOI issued while the IRQ is disabled (a handler that DEBUG_SHIRQ
@@ -1957,6 +1968,7 @@ static void fix47d97020_delayed_eoi_list_order(struct kunit *test)
 	}
 }
 
+#ifdef XEVT_HAVE_CORE_H	/* white box: the core's timeout and epoch */
 /*
  * The upcall's time bound (XSA-332): once an upcall has run longer than
  * xen.event_loop_timeout, the late EOIs of the events it handles from then
@@ -2032,6 +2044,7 @@ static void lateeoi_deferred_after_event_loop_timeout(struct kunit *test)
 	for (i = 0; i < n; i++)
 		xek_pair_close(test, &p[i]);
 }
+#endif /* XEVT_HAVE_CORE_H */
 
 /* ---- Reference counts (gntdev, gntalloc: evtchn_get/put) ---------------- */
 
@@ -2988,7 +3001,9 @@ static struct kunit_case xen_evtchn_cases[] = {
 	KUNIT_CASE(lateeoi_spurious_backoff_grows_to_hz_until_reset),
 	KUNIT_CASE(lateeoi_spurious_threshold_from_xenbus_device),
 	KUNIT_CASE(unbind_with_delayed_eoi_queued),
+#ifdef XEVT_HAVE_CORE_H
 	KUNIT_CASE(lateeoi_deferred_after_event_loop_timeout),
+#endif
 	KUNIT_CASE(fix47d97020_delayed_eoi_list_order),
 	KUNIT_CASE(refcounted_port_survives_unbind_until_put),
 	KUNIT_CASE(shared_binds_close_port_on_last_unbind),

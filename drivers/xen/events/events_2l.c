@@ -328,22 +328,28 @@ static void l2_handle_events(unsigned int cpu, struct evtchn_loop_ctrl *ctrl)
 	struct l2_cpu_state *state = l2_state(cpu);
 	xen_ulong_t sel;
 
-	for (;;) {
-		evtchn_bitmap_timer_first(cpu, EVTCHN_2L_NR_CHANNELS,
-					  l2_timer_ready, state, ctrl);
-
-		/*
-		 * Take the selector.  The xchg is fully ordered and pairs
-		 * with Xen's set_pending, which sets a port's pending bit
-		 * before the selector bit of its word: the pending bits of
-		 * every word we take are visible to l2_scan().  Ports that
-		 * fire from now on set the selector again and raise a new
-		 * upcall, so nothing raised after this point is missed.
-		 */
-		sel = xchg_xen_ulong(&vcpu->evtchn_pending_sel, 0);
-		if (!sel)
-			return;
+	/*
+	 * Take the selector.  The xchg is fully ordered and pairs with Xen's
+	 * set_pending, which sets a port's pending bit before the selector
+	 * bit of its word: the pending bits of every word we take are
+	 * visible to l2_scan().  Ports that fire from now on set the
+	 * selector again and raise a new upcall, so nothing raised after
+	 * this point is missed.
+	 *
+	 * The timer is served ahead of every scan.  The pass that finds the
+	 * selector empty scans nothing, so it skips the timer too: a timer
+	 * event raised since the last look set the selector, and so is not
+	 * an empty pass.
+	 */
+	evtchn_bitmap_timer_first(cpu, EVTCHN_2L_NR_CHANNELS, l2_timer_ready,
+				  state, ctrl);
+	sel = xchg_xen_ulong(&vcpu->evtchn_pending_sel, 0);
+	while (sel) {
 		l2_scan(s, state, sel, ctrl);
+		sel = xchg_xen_ulong(&vcpu->evtchn_pending_sel, 0);
+		if (sel)
+			evtchn_bitmap_timer_first(cpu, EVTCHN_2L_NR_CHANNELS,
+						  l2_timer_ready, state, ctrl);
 	}
 }
 

@@ -211,6 +211,7 @@ struct xevt_irq *xevt_new(int irq, bool own_desc)
 		goto fail;
 
 	xi->irq = irq;
+	xi->desc = irq_to_desc(irq);
 	xi->own_desc = own_desc;
 	xi->refs = -1;
 	xi->prio = XEN_IRQ_PRIORITY_DEFAULT;
@@ -224,6 +225,13 @@ struct xevt_irq *xevt_new(int irq, bool own_desc)
 		goto fail;
 	}
 	list_add_tail(&xi->node, &xevt_list);
+	/*
+	 * A descriptor of our own carries its binding as chip data, for the
+	 * per-event irq_chip callbacks (xevt_from_data()).  A GSI's
+	 * descriptor is not ours: its chip data is left alone.
+	 */
+	if (own_desc)
+		irq_set_chip_data(irq, xi);
 
 	/* Our affinity changes need no interrupt context. */
 	irq_set_status_flags(irq, IRQ_MOVE_PCNTXT);
@@ -266,6 +274,8 @@ void xevt_discard(struct xevt_irq *xi)
 
 	xevt_eoi_forget(xi);
 	list_del(&xi->node);
+	if (xi->own_desc)
+		irq_set_chip_data(xi->irq, NULL);
 	xa_erase(&xevt_irqs, xi->irq);
 
 	INIT_RCU_WORK(&xi->free_work, xevt_free_rcu);
@@ -468,7 +478,7 @@ void xevt_irq_unmask(struct irq_data *d)
 
 static void xevt_irq_ack(struct irq_data *d)
 {
-	struct xevt_irq *xi = xevt_from_irq(d->irq);
+	struct xevt_irq *xi = xevt_from_data(d);
 
 	if (xi)
 		xevt_event_done(xi);

@@ -114,6 +114,7 @@ enum xevt_kind {
  */
 struct xevt_irq {
 	unsigned int irq;
+	struct irq_desc *desc;
 	evtchn_port_t port;
 	u8 kind;
 	u8 mask_why;
@@ -185,6 +186,23 @@ void xevt_table_clear(void);
 bool xevt_port_ok(evtchn_port_t port);
 evtchn_port_t xevt_port_of(unsigned int irq);
 struct xevt_irq *xevt_from_irq(unsigned int irq);
+
+/**
+ * xevt_from_data() - the binding of an IRQ, from the irq_chip callbacks
+ * @d: the IRQ's data; its chip is xen-dyn, xen-percpu or xen-dyn-lateeoi,
+ *     whose descriptors are always our own.
+ *
+ * The binding is the chip data (xevt_new()): no lookup by IRQ number,
+ * whose cost grows with the highest IRQ number in use.  NULL once the
+ * binding is discarded.
+ *
+ * Context: the upcall, or the caller keeps the binding alive.
+ */
+static inline struct xevt_irq *xevt_from_data(struct irq_data *d)
+{
+	return irq_data_get_irq_chip_data(d);
+}
+
 struct xevt_irq *xevt_from_port(evtchn_port_t port);
 struct xevt_irq *xevt_new(int irq, bool own_desc);
 void xevt_discard(struct xevt_irq *xi);

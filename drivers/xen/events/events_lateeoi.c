@@ -231,7 +231,7 @@ static void xevt_lateeoi(struct xevt_irq *xi, bool spurious)
  */
 static void xevt_lateeoi_ack(struct irq_data *d)
 {
-	struct xevt_irq *xi = xevt_from_irq(d->irq);
+	struct xevt_irq *xi = xevt_from_data(d);
 	evtchn_port_t port;
 
 	if (!xi)

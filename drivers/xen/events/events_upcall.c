@@ -18,6 +18,7 @@
 #define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
 
 #include <linux/irq.h>
+#include <linux/irqdesc.h>
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/moduleparam.h>
@@ -115,7 +116,8 @@ void evtchn_handle_port(evtchn_port_t port, struct evtchn_loop_ctrl *ctrl)
 	if (ctrl && ctrl->defer_eoi && xi->lateeoi)
 		xevt_eoi_defer(xi);
 
-	generic_handle_irq(xi->irq);
+	/* The descriptor lives as long as the binding: no lookup. */
+	generic_handle_irq_desc(xi->desc);
 }
 
 /**

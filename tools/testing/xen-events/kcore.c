@@ -1225,11 +1225,32 @@ int generic_handle_irq(unsigned int irq)
 		__atomic_add_fetch(&kc_stats.no_desc, 1, __ATOMIC_RELAXED);
 		return -EINVAL;
 	}
+	generic_handle_irq_desc(desc);
+	return 0;
+}
+
+struct irq_desc *irq_to_desc(unsigned int irq)
+{
+	return desc_of(irq);
+}
+
+/* The kernel's calls handle_irq, handle_bad_irq by default; counted here. */
+void generic_handle_irq_desc(struct irq_desc *desc)
+{
 	if (!desc->handle_irq) {
 		__atomic_add_fetch(&kc_stats.no_flow, 1, __ATOMIC_RELAXED);
-		return -EINVAL;
+		return;
 	}
 	desc->handle_irq(desc);
+}
+
+int irq_set_chip_data(unsigned int irq, void *data)
+{
+	struct irq_desc *desc = desc_of(irq);
+
+	if (!desc)
+		return -EINVAL;
+	__atomic_store_n(&desc->irq_data.chip_data, data, __ATOMIC_RELEASE);
 	return 0;
 }
 

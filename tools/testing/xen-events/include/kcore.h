@@ -392,6 +392,7 @@ typedef void (*irq_flow_handler_t)(struct irq_desc *desc);
 struct irq_data {
 	unsigned int irq;
 	const struct irq_chip *chip;
+	void *chip_data;		/* irq_set_chip_data() */
 	struct cpumask affinity;
 	struct cpumask effective;
 };
@@ -451,6 +452,15 @@ void enable_irq(unsigned int irq);
 void synchronize_irq(unsigned int irq);
 int irq_set_affinity(unsigned int irq, const struct cpumask *mask);
 int generic_handle_irq(unsigned int irq);
+struct irq_desc *irq_to_desc(unsigned int irq);
+void generic_handle_irq_desc(struct irq_desc *desc);
+int irq_set_chip_data(unsigned int irq, void *data);
+
+static inline void *irq_data_get_irq_chip_data(struct irq_data *d)
+{
+	return __atomic_load_n(&d->chip_data, __ATOMIC_ACQUIRE);
+}
+
 void handle_edge_irq(struct irq_desc *desc);
 void handle_percpu_irq(struct irq_desc *desc);
 
