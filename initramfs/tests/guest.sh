@@ -20,7 +20,9 @@
 # serves the data on TCP port 5000 (dom0 fetches it through netback and
 # compares), 8 copies of it on port 5002 ("md5x8 SUM": a stream long enough
 # to be in flight during xl save) and a control port, 5001: a line "disk" or "irqs" runs that
-# check again and answers with its outcome (used after xl save/restore).
+# check again and answers with its outcome (used after xl save/restore);
+# "stream" stops xevt-hold (started with xevt.hold=1: a counted event
+# stream on a loopback pair of its own) and answers with its account.
 # It stays up until xl shutdown: the kernel's orderly poweroff runs
 # /sbin/poweroff, which here only tells this script to end, so /init can
 # still scan the kernel log (no_kernel_splat) and say "done".
@@ -113,6 +115,14 @@ if [ "${1:-}" = cmd ]; then
 	disk) if out=$(disk 2>&1); then echo "ok $(md5sum </tmp/data | cut -d" " -f1)"; else echo "fail: $out"; fi ;;
 	irqs) grep -E 'xen-(dyn|percpu)' /proc/interrupts | sed 's/  */ /g' ;;
 	kexec) kexec_load ;;
+	stream)
+		: >/tmp/hold.stop
+		i=0
+		while kill -0 "$(cat /tmp/hold.pid 2>/dev/null)" 2>/dev/null && [ $i -lt 20 ]; do
+			sleep 1
+			i=$((i + 1))
+		done
+		cat /tmp/hold.status 2>/dev/null || echo "no stream status" ;;
 	esac
 	exit 0
 fi
@@ -135,11 +145,18 @@ chmod 755 /sbin/poweroff
 # outcome out), both served again and again.
 printf '#!/bin/sh\ncat /tmp/data\n' >/tmp/serve-data
 printf '#!/bin/sh\nfor i in 1 2 3 4 5 6 7 8; do cat /tmp/data; done\n' >/tmp/serve-data8
-printf '#!/bin/sh\nread -r c\ncase $c in\ndisk) /tests/guest.sh cmd disk ;;\nirqs) /tests/guest.sh cmd irqs ;;\nkexec) /tests/guest.sh cmd kexec ;;\n*) echo "unknown $c" ;;\nesac\n' >/tmp/serve-ctl
+printf '#!/bin/sh\nread -r c\ncase $c in\ndisk) /tests/guest.sh cmd disk ;;\nirqs) /tests/guest.sh cmd irqs ;;\nstream) /tests/guest.sh cmd stream ;;\nkexec) /tests/guest.sh cmd kexec ;;\n*) echo "unknown $c" ;;\nesac\n' >/tmp/serve-ctl
 chmod 755 /tmp/serve-data /tmp/serve-data8 /tmp/serve-ctl
 nc -ll -p 5000 -e /tmp/serve-data &
 nc -ll -p 5001 -e /tmp/serve-ctl &
 nc -ll -p 5002 -e /tmp/serve-data8 &
+# xevt.hold=1: a counted event stream on a loopback pair of our own runs
+# from here on (xevt-hold; its account on the control port: "stream").
+if [ "$(xevt_arg hold)" = 1 ]; then
+	xevt-hold /tmp/hold.status /tmp/hold.stop >/tmp/hold.log 2>&1 &
+	echo $! >/tmp/hold.pid
+fi
+
 gen=$(xevt_arg kexec_gen)
 report "ready $name${gen:+ gen $gen}"
 

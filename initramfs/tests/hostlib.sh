@@ -123,10 +123,11 @@ fetch_check() {
 guest_cfg() {
 	local name=$1 n=$2 type=${3:-pv} extra
 	# xevt.guest_args=a,b: more arguments for every guest's kernel.
-	extra="$(xevt_arg guest_args | tr , ' ') ${4:-}"
+	extra="$(xevt_arg guest_args | tr , ' ') ${4:-} ${GUEST_EXTRA:-}"
 	local img=/var/lib/xevt/$name.img disks
 	# GUEST_DISK2: a second disk spec for the guest, GUEST_CFG more
-	# config lines for it (xl-kexec.sh).
+	# config lines for it (xl-kexec.sh), GUEST_EXTRA more kernel
+	# arguments (xl-save.sh).
 	disks="\"format=raw,vdev=xvda,access=rw,backendtype=phy,target=$img\""
 	[ -z "${GUEST_DISK2:-}" ] || disks="$disks, \"$GUEST_DISK2\""
 	dd if=/dev/zero of="$ROOT$img" bs=1M count=0 seek=32 2>/dev/null

@@ -24,7 +24,14 @@
 # guest had before is bound again (the names of its /proc/interrupts channel lines,
 # before and after, the same), its disk (a new 4 MiB written, synced, read
 # back through the control port) and network (the new data fetched and
-# compared) work after it, the timer VIRQ ticks again, the guest's own
+# compared) work after it, the timer VIRQ ticks again, the guest's
+# counted event stream (xevt-hold on a loopback pair through
+# /dev/xen/evtchn, running across the save): its old ports refused after
+# the restore (-ENOTCONN, where the kernel used to send on whatever
+# channel had the number now, and BUG when the file was closed) and
+# unbound cleanly, a new pair streaming with every event sent received,
+# and before the save at most the one event in flight lost (Xen does not
+# carry a domain's channels to the domain it restores), the guest's own
 # kernel-log scan after xl shutdown, and dom0's ports and IRQ descriptors
 # back to their counts.
 . /tests/lib.sh
@@ -51,7 +58,8 @@ if listing; then
 	for t in $GUEST_TESTS; do list_name "g1/$t"; done
 	for t in $moves tcp_across_save \
 		channels_bound_again disk_after_restore net_after_restore \
-		timer_ticks_after_restore xl_shutdown g1/no_kernel_splat \
+		timer_ticks_after_restore evtchn_stale_port_refused \
+		evtchn_stream_counted xl_shutdown g1/no_kernel_splat \
 		dom0_ports_and_irqs_back; do
 		list_name "$t"
 	done
@@ -60,6 +68,7 @@ fi
 
 host_start
 
+GUEST_EXTRA=xevt.hold=1
 if create_retrying $g 1 "$type" "$tries"; then
 	verdict_ok xl_create_g1
 	[ "$type" = pv ] || report "$type guest booted on attempt $attempt of $tries"
@@ -71,7 +80,9 @@ want=$(guest_report $g md5x8)
 
 # ctl CMD: the guest's answer on its control port.
 ctl() { echo "$1" | timeout 60 nc $ip 5001 2>/dev/null; }
-channels() { ctl irqs | awk '{ print $NF }' | sort; }
+# The stream's own pair (evtchn:xevt-hold) is bound again by the stream,
+# not by the kernel: left out here, checked by evtchn_* below.
+channels() { ctl irqs | grep -v 'evtchn:' | awk '{ print $NF }' | sort; }
 timer0() { ctl irqs | awk '$NF == "timer0" { print $2 }'; }
 
 before=$(channels)
@@ -167,6 +178,39 @@ ticks() {
 		{ echo "timer0 count '$a' then '$b' 3 s later"; return 1; }
 }
 check timer_ticks_after_restore ticks
+
+# The guest's counted stream (xevt-hold, xevt.hold=1): epoch 1 ran
+# across the save and ended at the restore; its ports were then stale.
+ctl stream >/tmp/stream.txt
+while IFS= read -r l; do report "stream: $l"; done </tmp/stream.txt
+# field N of epoch E's line (epoch E a=A b=B rounds R sent S received V end ...)
+ep() { awk -v e="$1" -v f="$2" '$1 == "epoch" && $2 == e { print $f }' /tmp/stream.txt; }
+stale_refused() {
+	local end
+	end=$(grep '^epoch 1 ' /tmp/stream.txt | sed 's/.* end //')
+	[ -n "$end" ] || { echo "no epoch 1 in the guest's account: $(head -c 200 /tmp/stream.txt)"; return 1; }
+	case $end in
+	*"notify again: Transport endpoint is not connected; unbind: ok") ;;
+	*) echo "epoch 1 ended: $end (want the stale port refused with ENOTCONN, then unbound)"; return 1 ;;
+	esac
+}
+check evtchn_stale_port_refused stale_refused
+counted() {
+	local n lost
+	n=$(grep -c '^epoch ' /tmp/stream.txt)
+	[ "$n" -eq 2 ] || { echo "$n epochs, want 2 (one before the save, one after)"; return 1; }
+	[ "$(ep 1 6)" -gt 0 ] || { echo "epoch 1: no round trip before the save"; return 1; }
+	# The one event in flight at the save goes with the old domain.
+	lost=$(($(ep 1 8) - $(ep 1 10)))
+	[ $lost -eq 0 ] || [ $lost -eq 1 ] ||
+		{ echo "epoch 1: sent $(ep 1 8), received $(ep 1 10)"; return 1; }
+	[ "$(ep 2 6)" -gt 0 ] || { echo "epoch 2: no round trip after the restore"; return 1; }
+	[ "$(ep 2 8)" -eq "$(ep 2 10)" ] ||
+		{ echo "epoch 2: sent $(ep 2 8), received $(ep 2 10)"; return 1; }
+	grep -q '^epoch 2 .* end stopped$' /tmp/stream.txt ||
+		{ echo "epoch 2 did not run until stopped: $(grep '^epoch 2 ' /tmp/stream.txt)"; return 1; }
+}
+check evtchn_stream_counted counted
 
 show_host 30
 check xl_shutdown xl_shutdown_wait $g
