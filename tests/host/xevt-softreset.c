@@ -78,7 +78,8 @@ int main(int argc, char **argv)
 	    ((info.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask) !=
 	    SHUTDOWN_soft_reset) {
 		errno = EINVAL;
-		fprintf(stderr, "xevt-softreset: domain %u has not shut down for a soft reset (flags %#x)\n",
+		fprintf(stderr,
+			"xevt-softreset: domain %u has not shut down for a soft reset (flags %#x)\n",
 			domid, info.flags);
 		return 1;
 	}
