@@ -1428,6 +1428,21 @@ static bool fail_injected(int cmd, void *arg, int *err)
 	return hit;
 }
 
+static int dispatch_op(int cmd, void *arg);
+
+/*
+ * A hypercall returned, every lock of the model dropped: the hook may
+ * raise events and run upcalls (no chaos point, so that adding this one
+ * changes no seeded interleaving).
+ */
+static void op_done(int cmd)
+{
+	mx_hook_fn fn = __atomic_load_n(&dom.hook, __ATOMIC_ACQUIRE);
+
+	if (fn)
+		fn(MX_PT_OP_DONE, cmd, dom.hook_arg);
+}
+
 int model_guest_event_channel_op(unsigned int xen_vcpu, int cmd, void *arg)
 {
 	int err;
@@ -1446,7 +1461,14 @@ int model_guest_event_channel_op(unsigned int xen_vcpu, int cmd, void *arg)
 		return -EFAULT;
 	if (fail_injected(cmd, arg, &err))
 		return err;
+	err = dispatch_op(cmd, arg);
+	op_done(cmd);
+	return err;
+}
 
+/* The hypercall @cmd, with its checks done and its failure not injected. */
+static int dispatch_op(int cmd, void *arg)
+{
 	switch (cmd) {
 	case EVTCHNOP_bind_interdomain:
 		return op_bind_interdomain(arg);

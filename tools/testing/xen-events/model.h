@@ -99,6 +99,7 @@ enum mx_point {
 	MX_PT_2L_PENDING_SET,		/* pending bit set, selector not yet */
 	MX_PT_UNMASK,			/* EVTCHNOP_unmask entered */
 	MX_PT_3L_PENDING_SET,		/* L3 pending bit set, L2/L1 not yet */
+	MX_PT_OP_DONE,			/* hypercall returned ("port": its cmd) */
 };
 
 typedef void (*mx_hook_fn)(enum mx_point pt, evtchn_port_t port, void *arg);

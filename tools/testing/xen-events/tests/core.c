@@ -2296,6 +2296,140 @@ static bool test_msi_bind_failure_returns_errno(void)
 	return core_no_leak(&base);
 }
 
+/*
+ * What the hook below does, once, between the probe and xevt_abi_use().
+ */
+struct switch_gap {
+	const struct evtchn_ops *old;	/* the ops before the switch */
+	struct ch_dev *timer, *ipi;	/* CPU 0's */
+	bool fired;
+	int raise_rc;
+	unsigned long timer_calls, ipi_calls;	/* handled by the old upcall */
+};
+
+static struct switch_gap switch_gap;
+
+/* Is CPU 0's timer port addressable in the ABI Xen now runs? */
+static bool switch_gap_ready(void)
+{
+	switch (mx_abi()) {
+	case MX_ABI_3L:
+		return mx_3l_sel2(0);
+	case MX_ABI_FIFO:
+		return mx_fifo_control_block(0) &&
+		       mx_fifo_word(switch_gap.timer->port) &&
+		       mx_fifo_word(switch_gap.ipi->port);
+	default:
+		return false;
+	}
+}
+
+/*
+ * After the first hypercall of the switch that leaves Xen on the new ABI
+ * with CPU 0 registered in it, while the core still uses the old ops:
+ * Xen raises CPU 0's timer and an IPI is sent to CPU 0, then CPU 0 takes
+ * an upcall, which runs the old ABI's code (evtchn_ops is still the old
+ * one), as one that started just before Xen switched would.
+ */
+static void switch_gap_hook(enum mx_point pt, evtchn_port_t cmd, void *arg)
+{
+	struct switch_gap *g = arg;
+
+	(void)cmd;
+	if (pt != MX_PT_OP_DONE || g->fired ||
+	    __atomic_load_n(&evtchn_ops, __ATOMIC_ACQUIRE) != g->old ||
+	    !switch_gap_ready())
+		return;
+	g->fired = true;	/* before the IPI's own hypercall comes here */
+	g->raise_rc = ch_raise(g->timer);
+	xen_send_IPI_one(0, XEN_CALL_FUNCTION_VECTOR);
+	ch_upcall(0);
+	g->timer_calls = g->timer->calls;
+	g->ipi_calls = g->ipi->calls;
+}
+
+/*
+ * cc82b0a: an upcall running the old (2-level) ABI's code after Xen
+ * switched took the new ABI's announcement (3-level's L1 word is 2-level's
+ * selector) as its own and found nothing, leaving the per-CPU port's L2
+ * word set with L1 clear: Xen never announced that CPU's timer or IPIs
+ * again.  The switch now masks the per-CPU ports across the probe and
+ * unmasks them through the new ABI.  Forced here, deterministically, on
+ * the switch from 2-level to the test's ABI: a timer tick and an IPI for
+ * CPU 0 raised between Xen's switch and xevt_abi_use(), an upcall on the
+ * old ops right then; after the switch each is handled exactly once, on
+ * CPU 0, and 10 more of each exactly once each.  On 2-level there is
+ * nothing to switch.
+ */
+static bool test_switch_upcall_on_old_ops_between_probe_and_use(void)
+{
+	struct ch_dev timer, ipi, other;
+	struct core_base base;
+	unsigned int i;
+	long k1;
+
+	if (test_abi == CH_2L) {
+		printf("# 2-level: no switch to make\n");
+		return true;
+	}
+	if (ch_setup(CH_2L, 2, 5))
+		return false;
+	core_baseline(&base);
+	ch_dev_init(&timer);
+	ch_dev_init(&ipi);
+	ch_dev_init(&other);
+	ASSERT_GT(ch_bind_virq(&timer, VIRQ_TIMER, 0, true), 0);
+	ASSERT_GT(ch_bind_ipi(&ipi, XEN_CALL_FUNCTION_VECTOR, 0), 0);
+	ASSERT_GT(ch_bind_evtchn(&other, false), 0);
+	ASSERT_OK(irq_set_affinity(other.irq, cpumask_of(0)));
+	ch_drain();
+	ASSERT_EQ(timer.calls, 0);
+	ASSERT_EQ(ipi.calls, 0);
+
+	memset(&switch_gap, 0, sizeof(switch_gap));
+	switch_gap.old = evtchn_ops;
+	switch_gap.timer = &timer;
+	switch_gap.ipi = &ipi;
+	k1 = shim_kmallocs_live();
+	mx_set_hook(switch_gap_hook, &switch_gap);
+	ASSERT_OK(kc_param_ops_evtchn_abi->set(core_abi_key[test_abi], NULL));
+	mx_set_hook(NULL, NULL);
+	/* The new ABI's own memory stays. */
+	base.kmallocs += shim_kmallocs_live() - k1;
+	ASSERT_TRUE(switch_gap.fired);
+	ASSERT_OK(switch_gap.raise_rc);
+	ASSERT_STREQ(xevt_abi_current()->key, core_abi_key[test_abi]);
+
+	/* Whatever the old upcall did, each event once in all. */
+	ch_drain();
+	printf("# old upcall handled %lu timer, %lu IPI events\n",
+	       switch_gap.timer_calls, switch_gap.ipi_calls);
+	ASSERT_EQ(timer.calls, 1);
+	ASSERT_EQ(timer.per_cpu[0], 1);
+	ASSERT_EQ(ipi.calls, 1);
+	ASSERT_EQ(ipi.per_cpu[0], 1);
+
+	/* CPU 0 still hears its timer and IPIs, and the port beside them. */
+	for (i = 0; i < 10; i++) {
+		ASSERT_OK(ch_raise(&timer));
+		xen_send_IPI_one(0, XEN_CALL_FUNCTION_VECTOR);
+		ASSERT_OK(ch_raise(&other));
+		ch_drain();
+	}
+	ASSERT_EQ(timer.calls, 11);
+	ASSERT_EQ(timer.per_cpu[0], 11);
+	ASSERT_EQ(ipi.calls, 11);
+	ASSERT_EQ(ipi.per_cpu[0], 11);
+	ASSERT_EQ(other.calls, 10);
+	ASSERT_EQ(other.seen, other.raised);
+	ASSERT_FALSE(ch_upcall_pending(0));
+
+	ch_unbind(&timer);
+	ch_unbind(&ipi);
+	ch_unbind(&other);
+	return core_no_leak(&base);
+}
+
 #define CORE_TESTS					\
 	CORE_TEST(interdomain_counted),			\
 	CORE_TEST(bind_errors),				\
@@ -2313,6 +2447,7 @@ static bool test_msi_bind_failure_returns_errno(void)
 	CORE_TEST(cpu_hotplug),				\
 	CORE_TEST(debugfs),				\
 	CORE_TEST(switch_abi),				\
+	CORE_TEST(switch_upcall_on_old_ops_between_probe_and_use), \
 	CORE_TEST_T(race_bind_unbind_affinity, 120),	\
 	CORE_TEST_T(race_exactly_once, 120),	\
 	CORE_TEST_T(race_pirq_style_attach, 120),	\
