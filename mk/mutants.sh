@@ -19,6 +19,9 @@
 #             allowed).  host: a harness test name ("fifo/busy_link_path");
 #             kernel: a verdict name as the boot prints it
 #             ("kunit xen_evtchn.<case>", "evtchn_fix9e77d96b_...")
+#   Runs:     host only: how many times each test is run, seeds 1..N
+#             (default 1); the mutant is killed when any run fails.  For
+#             races whose window a run hits only most of the time.
 #   Boot:     kernel only: the dom0 arguments of the boot that runs them
 #             (one row of a boot table, see mk/check-boot.sh)
 #   Kernel:   kernel only: main (default) or debug
@@ -155,7 +158,7 @@ rst_row() {
 }
 
 host_run() {	# host_run NAME FILE: 0 killed, 1 survived, 2 error
-	local name=$1 f=$2 obj=$mdir/host bin t log=$mdir/$1/host.log prog target
+	local name=$1 f=$2 obj=$mdir/host bin t log=$mdir/$1/host.log prog target runs seed
 	mkdir -p "$mdir/$name"
 	: >"$log"
 	prog=$(field "$f" Program)
@@ -171,12 +174,16 @@ host_run() {	# host_run NAME FILE: 0 killed, 1 survived, 2 error
 		return 2
 	fi
 	bin=$obj/$bin
+	runs=$(field "$f" Runs)
 	while IFS= read -r t; do
 		[ -n "$t" ] || continue
-		if ! "$bin" -s 1 -t "$t" -T 60 </dev/null >>"$log" 2>&1; then
-			by="host $t"
-			return 0
-		fi
+		for seed in $(seq 1 "${runs:-1}"); do
+			if ! "$bin" -s "$seed" -t "$t" -T 60 </dev/null >>"$log" 2>&1; then
+				by="host $t"
+				[ "${runs:-1}" -eq 1 ] || by="$by (seed $seed)"
+				return 0
+			fi
+		done
 	done < <(field "$f" Test)
 	return 1
 }
