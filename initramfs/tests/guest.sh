@@ -123,6 +123,7 @@ if [ "${1:-}" = cmd ]; then
 			i=$((i + 1))
 		done
 		cat /tmp/hold.status 2>/dev/null || echo "no stream status" ;;
+	*) echo "unknown $2" ;;
 	esac
 	exit 0
 fi
@@ -145,7 +146,7 @@ chmod 755 /sbin/poweroff
 # outcome out), both served again and again.
 printf '#!/bin/sh\ncat /tmp/data\n' >/tmp/serve-data
 printf '#!/bin/sh\nfor i in 1 2 3 4 5 6 7 8; do cat /tmp/data; done\n' >/tmp/serve-data8
-printf '#!/bin/sh\nread -r c\ncase $c in\ndisk) /tests/guest.sh cmd disk ;;\nirqs) /tests/guest.sh cmd irqs ;;\nstream) /tests/guest.sh cmd stream ;;\nkexec) /tests/guest.sh cmd kexec ;;\n*) echo "unknown $c" ;;\nesac\n' >/tmp/serve-ctl
+printf '#!/bin/sh\nread -r c\nexec /tests/guest.sh cmd "$c"\n' >/tmp/serve-ctl
 chmod 755 /tmp/serve-data /tmp/serve-data8 /tmp/serve-ctl
 nc -ll -p 5000 -e /tmp/serve-data &
 nc -ll -p 5001 -e /tmp/serve-ctl &

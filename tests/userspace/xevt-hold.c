@@ -64,17 +64,39 @@ static void status(const char *path)
 static int take(int fd, struct epoch *e, unsigned int port)
 {
 	unsigned int ev[8];
-	int n, i, rc;
+	int n, rc;
 
 	n = xv_read(fd, ev, 8, 3000);
 	if (n <= 0)
 		return n ? n : -ETIMEDOUT;
-	for (i = 0; i < n; i++)
-		e->received++;
+	e->received += n;
 	if (n != 1 || ev[0] != port)
 		return -EPROTO;
 	rc = xv_unmask1(fd, port);
 	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Half a round trip: notify @from, take the event on @to.  On failure
+ * @e->end says which step failed and why.
+ */
+static int leg(int fd, struct epoch *e, unsigned int from, unsigned int to,
+	       char from_name, char to_name)
+{
+	int rc;
+
+	rc = xv_notify(fd, from);
+	if (rc < 0) {
+		snprintf(e->end, sizeof(e->end), "notify %c: %s", from_name,
+			 strerror(-rc));
+		return rc;
+	}
+	e->sent++;
+	rc = take(fd, e, to);
+	if (rc < 0)
+		snprintf(e->end, sizeof(e->end), "event on %c: %s", to_name,
+			 strerror(-rc));
+	return rc;
 }
 
 static int bind_pair(int fd, struct epoch *e)
@@ -127,32 +149,9 @@ int main(int argc, char **argv)
 				status(argv[1]);
 				return 0;
 			}
-			rc = xv_notify(fd, e->a);
-			if (rc < 0) {
-				snprintf(e->end, sizeof(e->end), "notify a: %s",
-					 strerror(-rc));
+			if (leg(fd, e, e->a, e->b, 'a', 'b') < 0 ||
+			    leg(fd, e, e->b, e->a, 'b', 'a') < 0)
 				break;
-			}
-			e->sent++;
-			rc = take(fd, e, e->b);
-			if (rc < 0) {
-				snprintf(e->end, sizeof(e->end), "event on b: %s",
-					 strerror(-rc));
-				break;
-			}
-			rc = xv_notify(fd, e->b);
-			if (rc < 0) {
-				snprintf(e->end, sizeof(e->end), "notify b: %s",
-					 strerror(-rc));
-				break;
-			}
-			e->sent++;
-			rc = take(fd, e, e->a);
-			if (rc < 0) {
-				snprintf(e->end, sizeof(e->end), "event on a: %s",
-					 strerror(-rc));
-				break;
-			}
 			if (!(++e->rounds % 1000))
 				status(argv[1]);
 			usleep(1000);	/* a stream, not a CPU hog */
