@@ -5,7 +5,12 @@
 #
 # Table lines:   name | dom0 kernel arguments [| Xen arguments]
 # Table header directives (comment lines, apply to the whole table):
-#   # @kernel: main|debug      dom0 kernel image (default main)
+#   # @kernel: main|debug|6.12 dom0 kernel image (default main; 6.12: our
+#                              sources on the Debian 6.12 base)
+#   # @rows: TABLE...          boot the rows of those tables (in the same
+#                              directory) too, after its own, each name
+#                              suffixed with -KERNEL (e.g. abi-fifo-6.12);
+#                              only this table's directives apply
 #   # @xen: stock|patched      hypervisor (default stock: Debian's 4.17)
 #   # @timeout: SECONDS        per boot (default $BOOT_TIMEOUT or 600)
 #   # @qemu: ARGS              extra QEMU arguments (devices) for every boot
@@ -18,7 +23,8 @@
 #                              mk/host-payload.sh); a missing one fails
 #                              every boot of the table
 #
-# Images come from the environment: KIMAGE_main, KIMAGE_debug, XEN_stock,
+# Images come from the environment: KIMAGE_main, KIMAGE_debug, KIMAGE_6_12
+# (a dot in a kernel name becomes _), XEN_stock,
 # XEN_patched, INITRD.  A table whose image is missing fails every boot.
 #
 # Each boot is a test of its own ("boot <name>": reached init, ran its tests
@@ -82,8 +88,15 @@ directive() {	# directive TABLE NAME DEFAULT
 	echo "${v:-$3}"
 }
 
-rows() {	# rows TABLE: the lines of a table that are not comments
+rows() {	# rows TABLE: the lines of a table that are not comments (see @rows)
+	local from t k
 	grep -v '^[[:space:]]*#' "$1" || true
+	from=$(directive "$1" rows "")
+	k=$(directive "$1" kernel main)
+	for t in $from; do
+		grep -v '^[[:space:]]*#' "$(dirname "$1")/$t" |
+			sed "s/^\([^|]*[^|[:space:]]\)[[:space:]]*|/\1-$k |/"
+	done
 }
 
 
@@ -96,7 +109,7 @@ estimate() {
 	est_known=
 	case $1 in
 	abi-*) echo 20 ;; kunit-*) echo 40 ;; evtchn-*) echo 90 ;;
-	debug-*) echo 210 ;; pirq-*) echo 80 ;; xen3l*) echo 60 ;; xl-*) echo 600 ;;
+	debug-*) echo 210 ;; pirq-*) echo 80 ;; xen3l-3l*) echo 150 ;; xen3l*) echo 60 ;; xl-*) echo 600 ;;
 	density-*) echo 90 ;; *) echo 90 ;;
 	esac
 }
@@ -131,7 +144,7 @@ for table in "$@"; do
 	rootfs=$(directive "$table" rootfs no)
 	qargs=${qargs//@ROOTFS@/${ROOTFS_IMG:-}}
 	qargs=${qargs//@PAYLOAD@/${HOST_PAYLOAD:-}}
-	kvar=KIMAGE_$kname xvar=XEN_$xname
+	kvar=KIMAGE_${kname//./_} xvar=XEN_$xname
 	kernel=${!kvar:-} xen=${!xvar:-}
 	while IFS='|' read -r name args xargs_; do
 		name=$(echo "$name" | sed "s/^[[:space:]]*//; s/[[:space:]]*$//")
