@@ -47,10 +47,10 @@ verdict "without an expected list every verdict counts, none flagged" "$why"
 
 # 2. The lists of every boot row.
 t=$work/tests
-mkdir -p "$t" "$work/bin"
+mkdir -p "$t" "$work/bin" "$work/tmp"
 for f in "$repo"/initramfs/tests/*.sh; do
 	sed -e "s#/tests/#$t/#g" -e "s#/proc/cmdline#$work/cmdline#" \
-		-e "s#/bin/xevt-#$work/bin/xevt-#g" -e "s#/bin/xen3l_query#$work/bin/xen3l_query#g" \
+		-e "s#/tmp/#$work/tmp/#g" -e "s#/bin/xevt-#$work/bin/xevt-#g" -e "s#/bin/xen3l_query#$work/bin/xen3l_query#g" \
 		"$f" >"$t/$(basename "$f")"
 	chmod +x "$t/$(basename "$f")"
 done
