@@ -304,7 +304,14 @@ unsigned int xevt_ports_usable(void);
 void xevt_ports_add(int delta);
 void xevt_ports_reset(void);
 
-/* events_prio.c */
+/*
+ * events_prio.c.  The default policy by kind of binding (FIFO priorities,
+ * 0 highest; everything not named here keeps XEN_IRQ_PRIORITY_DEFAULT).
+ */
+#define XEVT_PRIO_VCPU		XEN_IRQ_PRIORITY_MAX	/* timer, IPIs */
+#define XEVT_PRIO_CONTROL	4			/* xenstore, console */
+
+int xevt_prio_policy(const struct xevt_irq *xi);
 void xevt_prio_bound(struct xevt_irq *xi);
 int xevt_dom_set_priority(domid_t dom, int prio);
 void xevt_dom_priorities(void (*fn)(domid_t dom, int prio, void *arg),
