@@ -330,6 +330,8 @@ bool queue_delayed_work(struct workqueue_struct *wq, struct delayed_work *dw,
 bool queue_rcu_work(struct workqueue_struct *wq, struct rcu_work *rw);
 bool cancel_delayed_work_sync(struct delayed_work *dw);
 void flush_workqueue(struct workqueue_struct *wq);
+/* Waits for more than @w: whatever the workqueue holds. */
+#define flush_work(w)		flush_workqueue(system_wq)
 
 /* ---- XArray (a sorted array; every operation under its mutex) -------------- */
 
