@@ -2832,21 +2832,45 @@ struct xek_usage {
 	unsigned int in_use;
 	unsigned int ports;
 	unsigned long events;
+	unsigned long recent;
+	unsigned long rate;
+	unsigned long interval;
+	unsigned int backoff;
+	unsigned long backoff_max;
 };
 
-static void xek_usage_of(struct kunit *test, domid_t dom, struct xek_usage *r)
+/*
+ * The snapshot of events-by-domain; @sample: as an open of the file does,
+ * ending the rate interval.
+ */
+static void xek_usage_get(struct kunit *test, domid_t dom, struct xek_usage *r,
+			  bool sample)
 {
 	struct xevt_dom_usage *du;
 	struct xevt_usage u;
 
-	KUNIT_ASSERT_EQ(test, xevt_usage_collect(&u), 0);
+	KUNIT_ASSERT_EQ(test, sample ? xevt_usage_sample(&u) :
+			xevt_usage_collect(&u), 0);
 	du = xa_load(&u.doms, xevt_dom_key(dom));
+	memset(r, 0, sizeof(*r));
 	r->in_use = u.ports_in_use;
-	r->ports = du ? du->ports : 0;
-	r->events = du ? du->events : 0;
+	r->interval = u.interval;
+	if (du) {
+		r->ports = du->ports;
+		r->events = du->events;
+		r->recent = du->recent;
+		r->rate = xevt_usage_rate(&u, du);
+		r->backoff = du->backoff;
+		r->backoff_max = du->backoff_max;
+	}
 	KUNIT_EXPECT_GE(test, u.irqs, u.ports_in_use);
 	KUNIT_EXPECT_EQ(test, u.usable, xevt_ports_usable());
 	xevt_usage_release(&u);
+}
+
+static void xek_usage_of(struct kunit *test, domid_t dom, struct xek_usage *r)
+{
+	xek_usage_get(test, dom, r, false);
 }
 
 /*
@@ -2899,6 +2923,108 @@ static void usage_by_domain_counts_loopback_pairs(struct kunit *test)
 	xek_usage_of(test, XEK_SELF_DOMID, &after);
 	KUNIT_EXPECT_EQ(test, after.in_use, before.in_use);
 	KUNIT_EXPECT_EQ(test, after.ports, before.ports);
+}
+
+#define XEK_RATE_SENDS		9
+
+/*
+ * The rate columns of events-by-domain: each open ends a rate interval.
+ * Over an interval in which exactly XEK_RATE_SENDS events are sent on a
+ * loopback pair, domain 0's events grow by exactly that many and its
+ * events in the interval are exactly that many, the rate being those over
+ * the interval's length; over the next interval, with nothing sent, they
+ * are 0 (the total stays).
+ */
+static void usage_by_domain_interval_counts_events_sent(struct kunit *test)
+{
+	struct xek_usage a, b, c;
+	struct xek_pair p;
+	unsigned int j;
+
+	xek_pair_open(test, &p, XEK_INTERDOMAIN_HANDLER, XEK_EVTCHN_HANDLER);
+	msleep(XEK_QUIET_MS);
+	xek_usage_get(test, XEK_SELF_DOMID, &a, true);
+	for (j = 1; j <= XEK_RATE_SENDS; j++) {
+		xek_pair_send(&p);
+		KUNIT_EXPECT_TRUE_MSG(test, xek_wait_hits(p.rx, j, XEK_ARRIVE_MS),
+				      "event %u did not come", j);
+	}
+	msleep(XEK_QUIET_MS);
+	xek_usage_get(test, XEK_SELF_DOMID, &b, true);
+	KUNIT_EXPECT_EQ(test, b.events - a.events, (unsigned long)XEK_RATE_SENDS);
+	KUNIT_EXPECT_EQ(test, b.recent, (unsigned long)XEK_RATE_SENDS);
+	KUNIT_EXPECT_GE(test, b.interval, msecs_to_jiffies(XEK_QUIET_MS));
+	KUNIT_EXPECT_EQ(test, b.rate, XEK_RATE_SENDS * HZ / b.interval);
+	kunit_info(test, "%lu events in %lu jiffies: %lu/s\n", b.recent,
+		   b.interval, b.rate);
+
+	msleep(XEK_QUIET_MS);
+	xek_usage_get(test, XEK_SELF_DOMID, &c, true);
+	KUNIT_EXPECT_EQ(test, c.events, b.events);
+	KUNIT_EXPECT_EQ(test, c.recent, 0UL);
+	KUNIT_EXPECT_EQ(test, c.rate, 0UL);
+	xek_pair_close(test, &p);
+}
+
+/*
+ * A peer whose events are reported spurious again and again (late EOI
+ * with XEN_EOI_FLAG_SPURIOUS) enters the back-off at the second one:
+ * from then on events-by-domain shows domain 0 with exactly one port in
+ * back-off and, as the longest delay, the one its last EOI got (1, 2, 4,
+ * 8 jiffies), and exactly one throttle line is printed.  One genuine
+ * event (an EOI without the flag) ends the back-off: none shown.  A
+ * second run of spurious events within the quiet time enters the
+ * back-off again, without a second line.
+ */
+static void lateeoi_backoff_in_view_and_one_throttle_line(struct kunit *test)
+{
+	struct xek_usage v;
+	struct xek_pair p;
+	unsigned int lines;
+	long d;
+	int k;
+
+	xevt_throttle_flush();
+	xevt_throttle_rearm(XEK_SELF_DOMID);
+	lines = xevt_throttle_lines();
+	xek_pair_open_dev(test, &p, XEK_INTERDOMAIN_HANDLER, -1, NULL,
+			  XEK_MANUAL_EOI);
+	xek_usage_of(test, XEK_SELF_DOMID, &v);
+	KUNIT_EXPECT_EQ(test, v.backoff, 0U);
+
+	for (k = 1; k <= 6; k++) {
+		d = xek_eoi_cycle(&p, XEN_EOI_FLAG_SPURIOUS);
+		KUNIT_ASSERT_GE_MSG(test, d, 0L, "spurious EOI %d: no delivery",
+				    k);
+		xek_usage_of(test, XEK_SELF_DOMID, &v);
+		KUNIT_EXPECT_EQ_MSG(test, v.backoff, k < 2 ? 0U : 1U,
+				    "spurious EOI %d: ports in back-off", k);
+		KUNIT_EXPECT_EQ_MSG(test, v.backoff_max,
+				    k < 2 ? 0UL : 1UL << (k - 2),
+				    "spurious EOI %d: back-off delay", k);
+	}
+	xevt_throttle_flush();
+	KUNIT_EXPECT_EQ(test, xevt_throttle_lines() - lines, 1U);
+
+	/* A genuine event ends it. */
+	d = xek_eoi_cycle(&p, 0);
+	KUNIT_EXPECT_GE(test, d, 0L);
+	xek_usage_of(test, XEK_SELF_DOMID, &v);
+	KUNIT_EXPECT_EQ(test, v.backoff, 0U);
+	KUNIT_EXPECT_EQ(test, v.backoff_max, 0UL);
+
+	/* Back in back-off within the quiet time: no second line. */
+	for (k = 1; k <= 2; k++)
+		KUNIT_ASSERT_GE(test, xek_eoi_cycle(&p, XEN_EOI_FLAG_SPURIOUS),
+				0L);
+	xek_usage_of(test, XEK_SELF_DOMID, &v);
+	KUNIT_EXPECT_EQ(test, v.backoff, 1U);
+	xevt_throttle_flush();
+	KUNIT_EXPECT_EQ(test, xevt_throttle_lines() - lines, 1U);
+
+	xen_irq_lateeoi(p.rx->irq, 0);
+	xek_pair_close(test, &p);
+	xevt_throttle_rearm(XEK_SELF_DOMID);
 }
 
 /* The priority the core keeps for @c's port. */
@@ -2965,8 +3091,194 @@ static void priority_by_domain_applies_to_bound_and_new_ports(struct kunit *test
 	for (i = 0; i < 3; i++)
 		xek_pair_close(test, &p[i]);
 }
+
+/* The priority the core keeps for a binding; -1 for none. */
+static int xek_prio_xi(struct xevt_irq *xi)
+{
+	return xi ? READ_ONCE(xi->prio) : -1;
+}
+
+/*
+ * The default priority policy (events_prio.c), by kind of binding: the
+ * per-CPU timer VIRQ and every IPI of every online CPU at XEVT_PRIO_VCPU
+ * (0), the xenstore channel and the console (VIRQ_CONSOLE in dom0) at
+ * XEVT_PRIO_CONTROL, a backend-like loopback pair at the default.  The
+ * core records a priority only once Xen accepted it (FIFO); on 2-level
+ * it records the policy's priority without asking Xen, which would
+ * refuse (it has no priorities).
+ */
+static void priority_policy_by_kind_of_binding(struct kunit *test)
+{
+	struct xek_state *st = test->priv;
+	struct xevt_pcpu *pc;
+	struct xevt_irq *xi;
+	unsigned int cpu, v, ipis = 0;
+	struct xek_pair p;
+
+	mutex_lock(&xevt_lock);
+	for_each_online_cpu(cpu) {
+		pc = per_cpu_ptr(&xevt_pcpu, cpu);
+		xi = rcu_dereference_protected(pc->virq[VIRQ_TIMER],
+					       lockdep_is_held(&xevt_lock));
+		KUNIT_EXPECT_EQ_MSG(test, xek_prio_xi(xi), XEVT_PRIO_VCPU,
+				    "timer of CPU %u", cpu);
+		for (v = 0; v < XEN_NR_IPIS; v++) {
+			if (!pc->ipi[v])
+				continue;
+			ipis++;
+			KUNIT_EXPECT_EQ_MSG(test, xek_prio_xi(pc->ipi[v]),
+					    XEVT_PRIO_VCPU, "IPI %u of CPU %u",
+					    v, cpu);
+		}
+	}
+	/* resched and call-function at least, on every CPU. */
+	KUNIT_EXPECT_GE(test, ipis, 2 * num_online_cpus());
+
+	xi = xevt_from_port(xen_store_evtchn);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, xi, "xenstore port %d not bound",
+				  xen_store_evtchn);
+	KUNIT_EXPECT_EQ(test, xek_prio_xi(xi), XEVT_PRIO_CONTROL);
+	pc = per_cpu_ptr(&xevt_pcpu, 0);
+	xi = rcu_dereference_protected(pc->virq[VIRQ_CONSOLE],
+				       lockdep_is_held(&xevt_lock));
+	KUNIT_EXPECT_NOT_NULL_MSG(test, xi, "VIRQ_CONSOLE not bound (hvc_xen)");
+	KUNIT_EXPECT_EQ(test, xek_prio_xi(xi), XEVT_PRIO_CONTROL);
+	mutex_unlock(&xevt_lock);
+
+	xek_pair_open(test, &p, XEK_INTERDOMAIN_HANDLER, XEK_EVTCHN_HANDLER);
+	KUNIT_EXPECT_EQ(test, xek_prio_of(p.rx), XEN_IRQ_PRIORITY_DEFAULT);
+	KUNIT_EXPECT_EQ(test, xek_prio_of(p.txc), XEN_IRQ_PRIORITY_DEFAULT);
+	/* 2-level: nothing to apply; Xen would have refused. */
+	if (!st->fifo)
+		KUNIT_EXPECT_EQ(test, hv_set_priority(p.rx->port, XEVT_PRIO_VCPU),
+				hv_no_such_op());
+	xek_pair_close(test, &p);
+}
+
+struct xek_ipi_probe {
+	struct xevt_irq *ipi;
+	unsigned long seen;	/* the IPI's events when the pair's came */
+};
+
+static void xek_probe_ipi(struct xek_chan *c)
+{
+	struct xek_ipi_probe *pr = c->ctx;
+
+	pr->seen = READ_ONCE(pr->ipi->nr_events);
+}
+
+/*
+ * What Xen holds, seen in the order it delivers: CPU 0, interrupts off,
+ * gets an event on a backend-like loopback port (default priority) and
+ * then a reschedule IPI.  On FIFO the IPI, at XEVT_PRIO_VCPU, is handled
+ * first although raised last: the pair's handler finds the IPI's event
+ * count already grown.  (Were both at the default, they would be handled
+ * in the order raised.)  2-level has no priorities: both arrive, once.
+ */
+static void priority_policy_ipi_handled_before_backend_event(struct kunit *test)
+{
+	struct xek_state *st = test->priv;
+	struct xek_ipi_probe *pr;
+	struct xek_pair p;
+	unsigned long before, flags;
+	int round;
+
+	pr = kunit_kzalloc(test, sizeof(*pr), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pr);
+	xek_pin(test, 0);
+	pr->ipi = per_cpu(xevt_pcpu, 0).ipi[XEN_RESCHEDULE_VECTOR];
+	KUNIT_ASSERT_NOT_NULL(test, pr->ipi);
+	xek_pair_open(test, &p, XEK_EVTCHN_HANDLER, -1);
+	KUNIT_ASSERT_EQ(test, irq_set_affinity(p.rx->irq, cpumask_of(0)), 0);
+	p.rx->ctx = pr;
+	p.rx->hook = xek_probe_ipi;
+
+	for (round = 1; round <= 3; round++) {
+		local_irq_save(flags);
+		before = READ_ONCE(pr->ipi->nr_events);
+		xek_pair_send(&p);
+		xen_send_IPI_one(0, XEN_RESCHEDULE_VECTOR);
+		local_irq_restore(flags);
+		KUNIT_ASSERT_TRUE(test, xek_wait_hits(p.rx, round,
+						      XEK_ARRIVE_MS));
+		KUNIT_EXPECT_GT(test, READ_ONCE(pr->ipi->nr_events), before);
+		if (st->fifo)
+			KUNIT_EXPECT_GT_MSG(test, pr->seen, before,
+					    "round %d: the backend event came before the IPI",
+					    round);
+	}
+	msleep(XEK_QUIET_MS);
+	KUNIT_EXPECT_EQ(test, atomic_read(&p.rx->hits), 3);
+	xek_pair_close(test, &p);
+}
+
+/*
+ * The operator's priority for a domain overrides the policy: xenstore's
+ * port, whose other end is domain 0 (dom0 offers it to itself), and a
+ * loopback pair get 12 from "0 12", and "0 default" gives each its
+ * policy's priority back (XEVT_PRIO_CONTROL, the default).  2-level
+ * refuses the write and nothing changes.
+ */
+static void priority_policy_overridden_by_domain_write(struct kunit *test)
+{
+	struct xek_state *st = test->priv;
+	struct xevt_irq *store;
+	struct xek_pair p;
+	domid_t remote;
+
+	xek_pair_open(test, &p, XEK_INTERDOMAIN_HANDLER, -1);
+	mutex_lock(&xevt_lock);
+	store = xevt_from_port(xen_store_evtchn);
+	remote = store ? xevt_remote(store) : XEVT_REMOTE_UNKNOWN;
+	mutex_unlock(&xevt_lock);
+	KUNIT_ASSERT_NOT_NULL(test, store);
+	KUNIT_ASSERT_EQ(test, remote, (domid_t)XEK_SELF_DOMID);
+
+	if (!st->fifo) {
+		KUNIT_EXPECT_EQ(test, xevt_dom_set_priority(XEK_SELF_DOMID, 12),
+				-EOPNOTSUPP);
+		KUNIT_EXPECT_EQ(test, xek_prio_xi(store), XEVT_PRIO_CONTROL);
+		KUNIT_EXPECT_EQ(test, xek_prio_of(p.rx), XEN_IRQ_PRIORITY_DEFAULT);
+		xek_pair_close(test, &p);
+		return;
+	}
+	KUNIT_EXPECT_GE(test, xevt_dom_set_priority(XEK_SELF_DOMID, 12), 2);
+	KUNIT_EXPECT_EQ(test, xek_prio_xi(store), 12);
+	KUNIT_EXPECT_EQ(test, xek_prio_of(p.rx), 12);
+	KUNIT_EXPECT_GE(test, xevt_dom_set_priority(XEK_SELF_DOMID, -1), 2);
+	KUNIT_EXPECT_EQ(test, xek_prio_xi(store), XEVT_PRIO_CONTROL);
+	KUNIT_EXPECT_EQ(test, xek_prio_of(p.rx), XEN_IRQ_PRIORITY_DEFAULT);
+	xek_pair_send(&p);
+	KUNIT_EXPECT_TRUE(test, xek_wait_hits(p.rx, 1, XEK_ARRIVE_MS));
+	xek_pair_close(test, &p);
+}
 #else
 static void usage_by_domain_counts_loopback_pairs(struct kunit *test)
+{
+	kunit_skip(test, "no events_core.h: not our event channel core");
+}
+
+static void usage_by_domain_interval_counts_events_sent(struct kunit *test)
+{
+	kunit_skip(test, "no events_core.h: not our event channel core");
+}
+
+static void lateeoi_backoff_in_view_and_one_throttle_line(struct kunit *test)
+{
+	kunit_skip(test, "no events_core.h: not our event channel core");
+}
+
+static void priority_policy_by_kind_of_binding(struct kunit *test)
+{
+	kunit_skip(test, "no events_core.h: not our event channel core");
+}
+
+static void priority_policy_ipi_handled_before_backend_event(struct kunit *test)
+{
+	kunit_skip(test, "no events_core.h: not our event channel core");
+}
+
+static void priority_policy_overridden_by_domain_write(struct kunit *test)
 {
 	kunit_skip(test, "no events_core.h: not our event channel core");
 }
@@ -3016,7 +3328,12 @@ static struct kunit_case xen_evtchn_cases[] = {
 	KUNIT_CASE(xsa441_lateeoi_under_driver_lock_vs_close),
 	KUNIT_CASE(fix51c23bd6_shared_lateeoi_extra_call_at_unbind),
 	KUNIT_CASE(usage_by_domain_counts_loopback_pairs),
+	KUNIT_CASE(usage_by_domain_interval_counts_events_sent),
+	KUNIT_CASE(lateeoi_backoff_in_view_and_one_throttle_line),
 	KUNIT_CASE(priority_by_domain_applies_to_bound_and_new_ports),
+	KUNIT_CASE(priority_policy_by_kind_of_binding),
+	KUNIT_CASE(priority_policy_ipi_handled_before_backend_event),
+	KUNIT_CASE(priority_policy_overridden_by_domain_write),
 	KUNIT_CASE(exhaust_ports_enospc_then_free_all),
 	{}
 };

@@ -201,10 +201,12 @@ debugfs_counts() {
 
 # /sys/kernel/debug/xen/events-by-domain (events_usage.c): the headroom
 # line names the ABI and its usable ports (capacity - 1, port 0 is never
-# handed out), the column header follows, then one row per remote domain:
-# "self" first (the timer VIRQ and the IPIs of every CPU at least), then
-# domids in ascending order.  The rows' ports add up to ports_in_use, and
-# every port holds an IRQ.  The file is shown on the console.
+# handed out) and the rate interval, the column header follows, then one
+# row per remote domain: "self" first (the timer VIRQ and the IPIs of every
+# CPU at least), then domids in ascending order.  The rows' ports add up to
+# ports_in_use, and every port holds an IRQ; no more events in the
+# interval than in all, no more ports in back-off than ports, and a delay
+# exactly when some are.  The file is shown on the console.
 debugfs_by_domain() {
 	local f=/sys/kernel/debug/xen/events-by-domain t=/tmp/abi.bydom h1 h2 cpus
 	[ -r "$f" ] || { echo "no $f"; return 1; }
@@ -213,15 +215,17 @@ debugfs_by_domain() {
 	while IFS= read -r h1; do report "$h1"; done <"$t" >/dev/console 2>/dev/null
 	h1=$(sed -n 1p "$t")
 	h2=$(sed -n 2p "$t")
-	echo "$h1" | grep -qE "^# headroom: abi=$label ports_in_use=[0-9]+ max=$((capacity - 1)) irqs=[0-9]+\$" ||
-		{ echo "first line '$h1', want '# headroom: abi=$label ports_in_use=<n> max=$((capacity - 1)) irqs=<n>'"; return 1; }
-	[ "$h2" = "#  domid    ports       events     spurious   eoi-delays   masked" ] ||
+	echo "$h1" | grep -qE "^# headroom: abi=$label ports_in_use=[0-9]+ max=$((capacity - 1)) irqs=[0-9]+ interval_ms=[0-9]+\$" ||
+		{ echo "first line '$h1', want '# headroom: abi=$label ports_in_use=<n> max=$((capacity - 1)) irqs=<n> interval_ms=<n>'"; return 1; }
+	[ "$h2" = "#  domid    ports       events     spurious   eoi-delays   masked       recent   rate/s  backoff delay-ms" ] ||
 		{ echo "second line is not the column header: '$h2'"; return 1; }
 	cpus=$(grep -c '^processor' /proc/cpuinfo)
 	awk -v cpus="$cpus" '
 		NR == 1 { for (i = 2; i <= NF; i++) { split($i, kv, "="); h[kv[1]] = kv[2] } next }
 		NR == 2 { next }
-		NF != 6 { print "row with " NF " columns: " $0; bad = 1; exit }
+		NF != 10 { print "row with " NF " columns: " $0; bad = 1; exit }
+		$7 > $3 { print "more events in the interval than in all: " $0; bad = 1; exit }
+		$9 > $2 || (($9 > 0) != ($10 > 0)) { print "back-off columns: " $0; bad = 1; exit }
 		NR == 3 && $1 != "self" { print "first row is not self: " $0; bad = 1; exit }
 		NR == 3 && $2 < 3 * cpus { print "self holds " $2 " ports, want >= " 3 * cpus; bad = 1; exit }
 		NR > 3 && ($1 !~ /^[0-9]+$/ || (prev != "" && $1 + 0 <= prev + 0)) {

@@ -434,6 +434,7 @@ int bind_virq_to_irq(unsigned int virq, unsigned int cpu, bool percpu)
 		goto out;
 	if (percpu)
 		xevt_pin(xi, cpu);
+	xevt_prio_bound(xi);
 	rcu_assign_pointer(pc->virq[virq], xi);
 	ret = xi->irq;
 out:
@@ -503,6 +504,7 @@ static int xevt_bind_ipi(enum ipi_vector vector, unsigned int cpu)
 	if (ret)
 		goto out;
 	xevt_pin(xi, cpu);
+	xevt_prio_bound(xi);
 	pc->ipi[vector] = xi;
 	WRITE_ONCE(pc->ipi_port[vector], port);
 	ret = xi->irq;
@@ -681,6 +683,9 @@ void rebind_evtchn_irq(evtchn_port_t evtchn, int irq)
 	/* The new port may lead elsewhere; ask Xen again when needed. */
 	xi->remote = xi->u.dev ? xi->u.dev->otherend_id : XEVT_REMOTE_UNKNOWN;
 	err = xevt_attach(xi, evtchn, 0, GFP_KERNEL);
+	/* A new port has Xen's default: give it back its own (xenstore). */
+	if (!err && xi->prio != XEN_IRQ_PRIORITY_DEFAULT)
+		evtchn_op_set_priority(evtchn, xi->prio);
 	mutex_unlock(&xevt_lock);
 
 	if (err)

@@ -103,6 +103,8 @@ enum xevt_kind {
  * @eoi_due:    Jiffies at which a delayed EOI is due, 0 if none.
  * @eoi_node:   Entry in a delayed EOI queue, empty if not queued.
  * @nr_events:  Events handled (debugfs).
+ * @nr_events_mark: @nr_events when events-by-domain last began a rate
+ *              interval (xevt_usage_sample()), under xevt_lock.
  * @nr_spurious: Late EOIs flagged spurious (debugfs).
  * @nr_eoi_delayed: Late EOIs held back by the spurious back-off (debugfs).
  * @remote:     Domain at the other end: a domid, DOMID_SELF (VIRQ, IPI,
@@ -135,6 +137,7 @@ struct xevt_irq {
 	struct list_head eoi_node;
 
 	unsigned long nr_events;
+	unsigned long nr_events_mark;
 	unsigned long nr_spurious;
 	unsigned long nr_eoi_delayed;
 
@@ -257,6 +260,10 @@ DECLARE_PER_CPU(unsigned int, xevt_epoch);
 void xevt_eoi_defer(struct xevt_irq *xi);
 void xevt_eoi_forget(struct xevt_irq *xi);
 void xevt_eoi_init(void);
+unsigned long xevt_backoff_now(const struct xevt_irq *xi);
+unsigned int xevt_throttle_lines(void);
+void xevt_throttle_flush(void);
+void xevt_throttle_rearm(domid_t dom);
 
 /* events_usage.c */
 
@@ -268,6 +275,10 @@ void xevt_eoi_init(void);
  * @events:      Sum of their nr_events.
  * @spurious:    Sum of their nr_spurious.
  * @eoi_delayed: Sum of their nr_eoi_delayed.
+ * @recent:      Events handled in the rate interval (struct xevt_usage),
+ *               by the ports bound at its end.
+ * @backoff:     How many of the ports are in the spurious back-off now.
+ * @backoff_max: The longest back-off among them, in jiffies.
  */
 struct xevt_dom_usage {
 	domid_t dom;
@@ -276,6 +287,9 @@ struct xevt_dom_usage {
 	unsigned long events;
 	unsigned long spurious;
 	unsigned long eoi_delayed;
+	unsigned long recent;
+	unsigned int backoff;
+	unsigned long backoff_max;
 };
 
 /**
@@ -284,6 +298,8 @@ struct xevt_dom_usage {
  * @usable:       Ports the ABI can hand out (port 0 never is).
  * @irqs:         Linux IRQs held by bindings, with or without a port.
  * @nr_doms:      Entries in @doms.
+ * @interval:     Jiffies since the rate interval began: the previous
+ *                xevt_usage_sample(), or boot.
  * @doms:         xevt_dom_key() -> struct xevt_dom_usage, in print order.
  */
 struct xevt_usage {
@@ -291,6 +307,7 @@ struct xevt_usage {
 	unsigned int usable;
 	unsigned int irqs;
 	unsigned int nr_doms;
+	unsigned long interval;
 	struct xarray doms;
 };
 
@@ -298,13 +315,23 @@ domid_t xevt_remote(struct xevt_irq *xi);
 unsigned long xevt_dom_key(domid_t dom);
 const char *xevt_dom_name(domid_t dom, char *buf, size_t len);
 int xevt_usage_collect(struct xevt_usage *u);
+int xevt_usage_sample(struct xevt_usage *u);
+unsigned long xevt_usage_rate(const struct xevt_usage *u,
+			      const struct xevt_dom_usage *du);
 void xevt_usage_release(struct xevt_usage *u);
 unsigned int xevt_ports_in_use(void);
 unsigned int xevt_ports_usable(void);
 void xevt_ports_add(int delta);
 void xevt_ports_reset(void);
 
-/* events_prio.c */
+/*
+ * events_prio.c.  The default policy by kind of binding (FIFO priorities,
+ * 0 highest; everything not named here keeps XEN_IRQ_PRIORITY_DEFAULT).
+ */
+#define XEVT_PRIO_VCPU		XEN_IRQ_PRIORITY_MAX	/* timer, IPIs */
+#define XEVT_PRIO_CONTROL	4			/* xenstore, console */
+
+int xevt_prio_policy(const struct xevt_irq *xi);
 void xevt_prio_bound(struct xevt_irq *xi);
 int xevt_dom_set_priority(domid_t dom, int prio);
 void xevt_dom_priorities(void (*fn)(domid_t dom, int prio, void *arg),

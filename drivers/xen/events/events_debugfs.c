@@ -148,18 +148,24 @@ DEFINE_SEQ_ATTRIBUTE(xevt_dbg);
  * snapshot taken at open (xevt_usage_collect(), one pass under xevt_lock),
  * so that every read of one open file agrees:
  *
- *   # headroom: abi=<name> ports_in_use=<N> max=<M> irqs=<I>
- *   #  domid    ports       events     spurious   eoi-delays   masked
- *      self        7        10296            0            0        0
- *         0        4           52            0            0        0
+ *   # headroom: abi=<name> ports_in_use=<N> max=<M> irqs=<I> interval_ms=<T>
+ *   #  domid ports events spurious eoi-delays masked recent rate/s backoff
+ *   delay-ms
  *
+ * (the column header is one line; Documentation/xen/events.rst has an
+ * example).
  * N is the count of bound ports that drives the headroom warning, M the
  * ports the ABI can hand out (max_channels() - 1: port 0 is never
- * handed out), I the IRQs held by bindings, with or without a port.  One
- * row per remote domain, "self" first, then domids in ascending order and
- * "?" (not known) last: how many ports, the sums of their events, their
- * spurious late EOIs and their late EOIs delayed by the spurious back-off,
- * and how many of them are masked now.  *pos is the row's key + 1.
+ * handed out), I the IRQs held by bindings, with or without a port, T
+ * the rate interval: the time since the previous open of this file (or
+ * boot), which this open ends.  One row per remote domain, "self" first,
+ * then domids in ascending order and "?" (not known) last: how many
+ * ports, the sums of their events, their spurious late EOIs and their
+ * late EOIs delayed by the spurious back-off, how many of them are
+ * masked now, the events they handled in the interval and that per
+ * second, how many of them are in the spurious back-off now and the
+ * longest delay among those (the delay of each one's last EOI, in ms).
+ * *pos is the row's key + 1.
  */
 #define XEVT_BYDOM_END	BIT(17)		/* past every xevt_dom_key() */
 
@@ -199,15 +205,18 @@ static int xevt_bydom_show(struct seq_file *m, void *v)
 	char dom[8];
 
 	if (v == SEQ_START_TOKEN) {
-		seq_printf(m, "# headroom: abi=%s ports_in_use=%u max=%u irqs=%u\n",
+		seq_printf(m, "# headroom: abi=%s ports_in_use=%u max=%u irqs=%u interval_ms=%u\n",
 			   xevt_abi_name(), u->ports_in_use, u->usable,
-			   u->irqs);
-		seq_puts(m, "#  domid    ports       events     spurious   eoi-delays   masked\n");
+			   u->irqs, jiffies_to_msecs(u->interval));
+		seq_puts(m, "#  domid    ports       events     spurious   eoi-delays   masked       recent   rate/s  backoff delay-ms\n");
 		return 0;
 	}
-	seq_printf(m, "%7s %8u %12lu %12lu %12lu %8u\n",
+	seq_printf(m, "%7s %8u %12lu %12lu %12lu %8u %12lu %8lu %8u %8u\n",
 		   xevt_dom_name(du->dom, dom, sizeof(dom)), du->ports,
-		   du->events, du->spurious, du->eoi_delayed, du->masked);
+		   du->events, du->spurious, du->eoi_delayed, du->masked,
+		   du->recent,
+		   xevt_usage_rate(u, du),
+		   du->backoff, jiffies_to_msecs(du->backoff_max));
 	return 0;
 }
 
@@ -226,7 +235,7 @@ static int xevt_bydom_open(struct inode *inode, struct file *file)
 	u = __seq_open_private(file, &xevt_bydom_sops, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
-	err = xevt_usage_collect(u);
+	err = xevt_usage_sample(u);
 	if (err)
 		seq_release_private(inode, file);
 	return err;

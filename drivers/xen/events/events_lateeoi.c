@@ -20,11 +20,25 @@
  * Delayed EOIs wait on a per-CPU queue ordered by due time; a delayed work
  * item ends the ones that are due.
  *
+ * When a port's back-off starts (its first delayed EOI after a run of
+ * spurious ones), one line names the domain being throttled:
+ *
+ *   xen:events: domain 5: events throttled (port 42 spurious, EOI delayed 4 ms)
+ *
+ * (KERN_NOTICE: the defence working as designed) at most once per domain
+ * per XEVT_THROTTLE_QUIET; the starts left unprinted meanwhile are counted
+ * in that domain's next line.  XEVT_THROTTLE_DOMS domains are remembered:
+ * past that, the one printed longest ago is forgotten first.  The start
+ * is noted where it happens (any context) and printed by a work item,
+ * which may ask Xen who the remote domain is.
+ *
  * Owns the xen-dyn-lateeoi chip, whose ack masks the port until the EOI,
  * xen_irq_lateeoi() and the delay queues.  The upcall (events_upcall.c)
  * only decides, per event, that its EOI is to be deferred.
  *
- * Locks: each CPU's queue lock, a leaf (events_core.h).
+ * Locks: each CPU's queue lock and the throttle notes' lock, leaves
+ * (events_core.h); the throttle work takes xevt_lock, then, after
+ * dropping it, xevt_throttle_mutex.
  */
 
 #define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
@@ -47,6 +61,50 @@ module_param_named(event_eoi_delay, xevt_eoi_delay, uint, 0644);
 
 /* Count of consecutive spurious EOIs beyond which nothing changes. */
 #define XEVT_SPURIOUS_CAP	U8_MAX
+
+/* A domain's throttle line is printed at most once in this long. */
+#define XEVT_THROTTLE_QUIET	(60 * HZ)
+
+/* Back-off starts waiting to be printed; more are dropped. */
+#define XEVT_THROTTLE_NOTES	16
+
+/* A port whose spurious back-off just started. */
+struct xevt_throttle_note {
+	evtchn_port_t port;
+	unsigned int irq;
+	domid_t dom;
+	unsigned long delay;
+};
+
+/* Notes from xevt_lateeoi() to xevt_throttle_fn(), a ring. */
+static struct {
+	raw_spinlock_t lock;	/* a leaf: protects the ring */
+	unsigned int head;
+	unsigned int len;
+	struct xevt_throttle_note note[XEVT_THROTTLE_NOTES];
+} xevt_throttle = {
+	.lock = __RAW_SPIN_LOCK_UNLOCKED(xevt_throttle.lock),
+};
+
+/* Domains remembered as printed; past that the oldest is forgotten. */
+#define XEVT_THROTTLE_DOMS	64
+
+/* What was printed for a domain, in xevt_throttled[]. */
+struct xevt_throttle_dom {
+	bool used;
+	domid_t dom;		/* as xevt_remote() names it */
+	unsigned long last;	/* jiffies of its last line */
+	unsigned int more;	/* starts not printed since */
+};
+
+/* Protects xevt_throttled[]; taken by the work item and the tests. */
+static DEFINE_MUTEX(xevt_throttle_mutex);
+static struct xevt_throttle_dom xevt_throttled[XEVT_THROTTLE_DOMS];
+/* Lines printed since boot (for the tests). */
+static atomic_t xevt_throttle_printed = ATOMIC_INIT(0);
+
+static void xevt_throttle_fn(struct work_struct *work);
+static DECLARE_WORK(xevt_throttle_work, xevt_throttle_fn);
 
 /**
  * struct xevt_eoiq - one CPU's queue of delayed late EOIs
@@ -172,9 +230,175 @@ static unsigned long xevt_backoff(unsigned int count, unsigned int threshold)
 	return min_t(unsigned long, 1UL << shift, HZ);
 }
 
+/* Spurious EOIs in a row @xi is allowed before its back-off starts. */
+static unsigned int xevt_threshold(const struct xevt_irq *xi)
+{
+	struct xenbus_device *dev = xi->kind == XEVT_PORT ? xi->u.dev : NULL;
+
+	return dev && dev->spurious_threshold ? dev->spurious_threshold : 1;
+}
+
+/**
+ * xevt_backoff_now() - the spurious back-off a binding is in
+ * @xi: the binding.
+ *
+ * A port is in back-off from its first delayed EOI after a run of
+ * spurious ones until a driver ends an event that was not spurious.
+ *
+ * Context: any; the caller keeps @xi alive.
+ * Return: the delay its last late EOI got, in jiffies; 0 if none.
+ */
+unsigned long xevt_backoff_now(const struct xevt_irq *xi)
+{
+	if (!xi->lateeoi)
+		return 0;
+	return xevt_backoff(READ_ONCE(xi->spurious), xevt_threshold(xi));
+}
+
+/* Note that @xi's back-off started with @delay jiffies; any context. */
+static void xevt_throttle_note(struct xevt_irq *xi, unsigned long delay)
+{
+	struct xevt_throttle_note *n;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&xevt_throttle.lock, flags);
+	if (xevt_throttle.len < XEVT_THROTTLE_NOTES) {
+		n = &xevt_throttle.note[(xevt_throttle.head +
+					 xevt_throttle.len++) %
+					XEVT_THROTTLE_NOTES];
+		n->port = READ_ONCE(xi->port);
+		n->irq = xi->irq;
+		n->dom = READ_ONCE(xi->remote);
+		n->delay = delay;
+	}
+	raw_spin_unlock_irqrestore(&xevt_throttle.lock, flags);
+	schedule_work(&xevt_throttle_work);
+}
+
+/*
+ * The entry of @dom in xevt_throttled[]: its own, else a free one, else
+ * the one printed longest ago (whose domain may then print again sooner).
+ */
+static struct xevt_throttle_dom *xevt_throttle_slot(domid_t dom)
+{
+	struct xevt_throttle_dom *td, *pick = NULL;
+
+	lockdep_assert_held(&xevt_throttle_mutex);
+	for (td = xevt_throttled; td < xevt_throttled + XEVT_THROTTLE_DOMS;
+	     td++) {
+		if (td->used && td->dom == dom)
+			return td;
+		if (!pick || (pick->used &&
+			      (!td->used || time_before(td->last, pick->last))))
+			pick = td;
+	}
+	pick->used = false;
+	return pick;
+}
+
+/* Print @n, unless its domain had a line less than the quiet time ago. */
+static void xevt_throttle_report(const struct xevt_throttle_note *n)
+{
+	struct xevt_throttle_dom *td;
+	struct xevt_irq *xi;
+	unsigned long now = jiffies;
+	unsigned int more = 0;
+	domid_t dom = n->dom;
+	char num[8];
+
+	/* Still bound to the same IRQ: the binding can tell its domain. */
+	mutex_lock(&xevt_lock);
+	xi = n->port ? xevt_from_port(n->port) : NULL;
+	if (xi && xi->irq == n->irq)
+		dom = xevt_remote(xi);
+	mutex_unlock(&xevt_lock);
+
+	mutex_lock(&xevt_throttle_mutex);
+	td = xevt_throttle_slot(dom);
+	if (td->used && time_before(now, td->last + XEVT_THROTTLE_QUIET)) {
+		td->more++;
+		goto out;
+	}
+	if (td->used)
+		more = td->more;
+	td->used = true;
+	td->dom = dom;
+	td->last = now;
+	td->more = 0;
+
+	if (more)
+		pr_notice("domain %s: events throttled (port %u spurious, EOI delayed %u ms; %u more since the last line)\n",
+			  xevt_dom_name(dom, num, sizeof(num)), n->port,
+			  jiffies_to_msecs(n->delay), more);
+	else
+		pr_notice("domain %s: events throttled (port %u spurious, EOI delayed %u ms)\n",
+			  xevt_dom_name(dom, num, sizeof(num)), n->port,
+			  jiffies_to_msecs(n->delay));
+	atomic_inc(&xevt_throttle_printed);
+out:
+	mutex_unlock(&xevt_throttle_mutex);
+}
+
+static void xevt_throttle_fn(struct work_struct *work)
+{
+	struct xevt_throttle_note n;
+	unsigned long flags;
+
+	for (;;) {
+		raw_spin_lock_irqsave(&xevt_throttle.lock, flags);
+		if (!xevt_throttle.len) {
+			raw_spin_unlock_irqrestore(&xevt_throttle.lock, flags);
+			break;
+		}
+		n = xevt_throttle.note[xevt_throttle.head];
+		xevt_throttle.head = (xevt_throttle.head + 1) %
+				     XEVT_THROTTLE_NOTES;
+		xevt_throttle.len--;
+		raw_spin_unlock_irqrestore(&xevt_throttle.lock, flags);
+		xevt_throttle_report(&n);
+	}
+}
+
+/**
+ * xevt_throttle_lines() - throttle lines printed since boot
+ *
+ * Return: the count.
+ */
+unsigned int xevt_throttle_lines(void)
+{
+	return atomic_read(&xevt_throttle_printed);
+}
+
+/**
+ * xevt_throttle_flush() - print the back-off starts noted so far
+ *
+ * Context: process context, no lock of ours held.
+ */
+void xevt_throttle_flush(void)
+{
+	flush_work(&xevt_throttle_work);
+}
+
+/**
+ * xevt_throttle_rearm() - let a domain's next back-off start be printed
+ * @dom: the domain, as xevt_remote() names it.
+ *
+ * Context: process context, no lock of ours held.
+ */
+void xevt_throttle_rearm(domid_t dom)
+{
+	struct xevt_throttle_dom *td;
+
+	mutex_lock(&xevt_throttle_mutex);
+	td = xevt_throttle_slot(dom);
+	td->used = false;
+	mutex_unlock(&xevt_throttle_mutex);
+}
+
 static void xevt_lateeoi(struct xevt_irq *xi, bool spurious)
 {
 	struct xenbus_device *dev = xi->kind == XEVT_PORT ? xi->u.dev : NULL;
+	unsigned int threshold = 1;	/* set where it is used: spurious */
 	unsigned long delay = 0;
 	u64 due;
 
@@ -187,9 +411,8 @@ static void xevt_lateeoi(struct xevt_irq *xi, bool spurious)
 		if (xi->spurious < XEVT_SPURIOUS_CAP)
 			xi->spurious++;
 		WRITE_ONCE(xi->nr_spurious, xi->nr_spurious + 1);
-		delay = xevt_backoff(xi->spurious,
-				     dev && dev->spurious_threshold ?
-				     dev->spurious_threshold : 1);
+		threshold = xevt_threshold(xi);
+		delay = xevt_backoff(xi->spurious, threshold);
 		if (dev) {
 			atomic_inc(&dev->spurious_events);
 			atomic_add(delay, &dev->jiffies_eoi_delayed);
@@ -198,6 +421,9 @@ static void xevt_lateeoi(struct xevt_irq *xi, bool spurious)
 
 	if (delay) {
 		WRITE_ONCE(xi->nr_eoi_delayed, xi->nr_eoi_delayed + 1);
+		/* The first delay of a run: the back-off starts. */
+		if (!xevt_backoff(xi->spurious - 1, threshold))
+			xevt_throttle_note(xi, delay);
 		due = get_jiffies_64() + delay;
 		/*
 		 * Any CPU's queue will do: the caller may be preemptible

@@ -17,6 +17,13 @@
  * whatever the number of domains; events_debugfs.c prints the result as
  * /sys/kernel/debug/xen/events-by-domain.
  *
+ * Rates cost the upcall nothing beyond the per-binding event count it
+ * keeps anyway: each open of events-by-domain ends a rate interval
+ * (xevt_usage_sample()), which began at the previous open (or at boot),
+ * and each binding remembers its count at the start of the interval.  A
+ * domain's events in the interval are the sums of the differences over
+ * its ports bound now; events of ports unbound meanwhile are not in them.
+ *
  * A counter of bound ports is updated where the core attaches and detaches
  * ports.  When it reaches 90% of the ports the ABI can hand out, a work
  * item logs it once, with the domains holding the most; when it falls
@@ -27,6 +34,7 @@
 
 #define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
 
+#include <linux/math64.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -39,6 +47,9 @@
 
 /* Domains named by the warning. */
 #define XEVT_HEADROOM_TOP	5
+
+/* Jiffies at which the current rate interval began, under xevt_lock. */
+static unsigned long xevt_rate_start = INITIAL_JIFFIES;
 
 /* Ports bound by the core: counted by xevt_attach(), xevt_detach(). */
 static atomic_t xevt_nr_ports = ATOMIC_INIT(0);
@@ -233,21 +244,11 @@ static struct xevt_dom_usage *xevt_usage_of(struct xevt_usage *u,
 	return du;
 }
 
-/**
- * xevt_usage_collect() - sum the bound ports by remote domain
- * @u: filled in; release it with xevt_usage_release() after success.
- *
- * One pass over the bindings under xevt_lock.  Bindings without a port
- * (PIRQs not started) count in @u->irqs only.  The first call resolves
- * the remote domain of every port bound by number (xevt_remote()).
- *
- * Context: process context; takes xevt_lock.
- * Return: 0, or -ENOMEM with nothing left to release.
- */
-int xevt_usage_collect(struct xevt_usage *u)
+static int xevt_usage_walk(struct xevt_usage *u, bool sample)
 {
 	struct xevt_dom_usage *du;
 	struct xevt_irq *xi;
+	unsigned long events, backoff, now;
 	evtchn_port_t port;
 	int err = 0;
 
@@ -256,6 +257,8 @@ int xevt_usage_collect(struct xevt_usage *u)
 	u->usable = xevt_ports_usable();
 
 	mutex_lock(&xevt_lock);
+	now = jiffies;
+	u->interval = now - xevt_rate_start;
 	u->ports_in_use = xevt_ports_in_use();
 	list_for_each_entry(xi, &xevt_list, node) {
 		u->irqs++;
@@ -269,20 +272,80 @@ int xevt_usage_collect(struct xevt_usage *u)
 			break;
 		}
 		du->ports++;
-		du->events += READ_ONCE(xi->nr_events);
+		events = READ_ONCE(xi->nr_events);
+		du->events += events;
+		du->recent += events - xi->nr_events_mark;
 		du->spurious += READ_ONCE(xi->nr_spurious);
 		du->eoi_delayed += READ_ONCE(xi->nr_eoi_delayed);
 		if (evtchn_ops->is_masked(port))
 			du->masked++;
+		backoff = xevt_backoff_now(xi);
+		if (backoff) {
+			du->backoff++;
+			du->backoff_max = max(du->backoff_max, backoff);
+		}
 		/* The first walk may ask Xen about every port. */
 		if (!(u->irqs % 1024))
 			cond_resched();
+	}
+	/* A new interval only once every binding was read. */
+	if (sample && !err) {
+		list_for_each_entry(xi, &xevt_list, node)
+			xi->nr_events_mark = READ_ONCE(xi->nr_events);
+		xevt_rate_start = now;
 	}
 	mutex_unlock(&xevt_lock);
 
 	if (err)
 		xevt_usage_release(u);
 	return err;
+}
+
+/**
+ * xevt_usage_collect() - sum the bound ports by remote domain
+ * @u: filled in; release it with xevt_usage_release() after success.
+ *
+ * One pass over the bindings under xevt_lock.  Bindings without a port
+ * (PIRQs not started) count in @u->irqs only.  The first call resolves
+ * the remote domain of every port bound by number (xevt_remote()).  The
+ * rate interval goes on (see xevt_usage_sample()).
+ *
+ * Context: process context; takes xevt_lock.
+ * Return: 0, or -ENOMEM with nothing left to release.
+ */
+int xevt_usage_collect(struct xevt_usage *u)
+{
+	return xevt_usage_walk(u, false);
+}
+
+/**
+ * xevt_usage_rate() - a domain's events per second in the rate interval
+ * @u:  the snapshot.
+ * @du: one of its domains.
+ *
+ * Return: @du->recent over @u->interval, rounded down.
+ */
+unsigned long xevt_usage_rate(const struct xevt_usage *u,
+			      const struct xevt_dom_usage *du)
+{
+	return div64_u64((u64)du->recent * HZ, max(u->interval, 1UL));
+}
+
+/**
+ * xevt_usage_sample() - xevt_usage_collect(), and begin a rate interval
+ * @u: filled in; release it with xevt_usage_release() after success.
+ *
+ * As xevt_usage_collect(); in addition the interval @u reports on ends
+ * here and the next one begins (each binding's count is marked).  One
+ * more pass over the bindings, under the same hold of xevt_lock.
+ *
+ * Context: process context; takes xevt_lock.
+ * Return: 0, or -ENOMEM with nothing left to release (the interval goes
+ * on).
+ */
+int xevt_usage_sample(struct xevt_usage *u)
+{
+	return xevt_usage_walk(u, true);
 }
 
 /* Print the warning: @n of @usable ports are bound. */

@@ -241,7 +241,11 @@ void synchronize_rcu(void)
 
 /* ---- Jiffies ----------------------------------------------------------------------- */
 
-u64 kc_jiffies = 1000;
+u64 kc_jiffies = INITIAL_JIFFIES;
+
+/* No xenstore, no start info: the core's policy finds no control port. */
+int xen_store_evtchn;
+struct start_info *xen_start_info;
 u64 kc_clock_ns;
 
 /* ---- The workqueue --------------------------------------------------------------------- */

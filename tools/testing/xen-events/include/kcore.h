@@ -273,6 +273,10 @@ void kc_jiffies_advance(unsigned long n);
 #define time_after(a, b)	((long)((b) - (a)) < 0)
 #define time_before(a, b)	time_after(b, a)
 #define jiffies_to_nsecs(j)	((u64)(j) * (NSEC_PER_SEC / HZ))
+#define jiffies_to_msecs(j)	((unsigned int)((j) * (1000 / HZ)))
+/* kc_jiffies at the start (kcore.c). */
+#define INITIAL_JIFFIES		1000UL
+#define div64_u64(a, b)		((u64)(a) / (u64)(b))
 #define msecs_to_jiffies(m)	((unsigned long)(m) * HZ / 1000)
 /* Monotonic ns: the jiffies clock plus what tests add (kc_clock_ns). */
 extern u64 kc_clock_ns;
@@ -326,6 +330,8 @@ bool queue_delayed_work(struct workqueue_struct *wq, struct delayed_work *dw,
 bool queue_rcu_work(struct workqueue_struct *wq, struct rcu_work *rw);
 bool cancel_delayed_work_sync(struct delayed_work *dw);
 void flush_workqueue(struct workqueue_struct *wq);
+/* Waits for more than @w: whatever the workqueue holds. */
+#define flush_work(w)		flush_workqueue(system_wq)
 
 /* ---- XArray (a sorted array; every operation under its mutex) -------------- */
 
@@ -525,6 +531,9 @@ struct xenbus_device {
 	unsigned int spurious_threshold;
 };
 
+/* The xenstore port the kernel's xenbus binds (the policy's "control"). */
+extern int xen_store_evtchn;
+
 /*
  * ---- What events_setup.c uses: boot, switch, resume, CPU hotplug -------------
  *
@@ -542,6 +551,18 @@ typedef u64 __attribute__((__aligned__(8))) aligned_u64;	/* linux/types.h */
 #define HVM_CALLBACK_VECTOR(x)		(((u64)2) << 56 | (x))
 int xen_set_callback_via(u64 via);
 int HYPERVISOR_hvm_op(int op, void *arg);
+
+/*
+ * The console port of a domU (events_prio.c): the start info of a PV
+ * guest (the harness's guest has none: NULL), an HVM parameter otherwise
+ * (none here).
+ */
+#include <xen/interface/hvm/params.h>
+extern struct start_info *xen_start_info;
+static inline int hvm_get_parameter(int idx, u64 *value)
+{
+	return -EINVAL;
+}
 static inline u32 cpuid_eax(u32 op)
 {
 	return 0;

@@ -248,6 +248,7 @@ static bool test_lateeoi(void)
 	struct core_base base;
 	struct ch_dev a;
 	struct xevt_irq *xi;
+	unsigned int lines;
 
 	if (!core_boot(1, 3))
 		return false;
@@ -271,17 +272,24 @@ static bool test_lateeoi(void)
 	ASSERT_EQ(a.calls, 2);
 
 	/* First spurious EOI: within the threshold, no delay. */
+	xevt_throttle_flush();
+	xevt_throttle_rearm(MX_PEER_DOMID);
+	lines = xevt_throttle_lines();
 	ASSERT_OK(ch_raise(&a));
 	ch_drain();
 	ASSERT_EQ(a.calls, 3);
 	xen_irq_lateeoi(a.irq, XEN_EOI_FLAG_SPURIOUS);
 	ASSERT_EQ(kc_timers_pending(), 0);
+	ASSERT_EQ(xevt_backoff_now(xi), 0);
 	ASSERT_OK(ch_raise(&a));
 	ch_drain();
 	ASSERT_EQ(a.calls, 4);
-	/* Second: one jiffy. */
+	/* Second: one jiffy; the back-off starts, named once in the log. */
 	xen_irq_lateeoi(a.irq, XEN_EOI_FLAG_SPURIOUS);
 	ASSERT_EQ(kc_timers_pending(), 1);
+	ASSERT_EQ(xevt_backoff_now(xi), 1);
+	xevt_throttle_flush();
+	ASSERT_EQ(xevt_throttle_lines() - lines, 1);
 	ASSERT_OK(ch_raise(&a));
 	ch_drain();
 	flush_workqueue(system_wq);
@@ -291,8 +299,11 @@ static bool test_lateeoi(void)
 	flush_workqueue(system_wq);
 	ch_drain();
 	ASSERT_EQ(a.calls, 5);
-	/* Third: two jiffies. */
+	/* Third: two jiffies, no second line. */
 	xen_irq_lateeoi(a.irq, XEN_EOI_FLAG_SPURIOUS);
+	ASSERT_EQ(xevt_backoff_now(xi), 2);
+	xevt_throttle_flush();
+	ASSERT_EQ(xevt_throttle_lines() - lines, 1);
 	ASSERT_OK(ch_raise(&a));
 	kc_jiffies_advance(1);
 	flush_workqueue(system_wq);
@@ -312,6 +323,7 @@ static bool test_lateeoi(void)
 	ch_drain();
 	ASSERT_EQ(a.calls, 7);
 	ASSERT_EQ(xi->spurious, 0);
+	ASSERT_EQ(xevt_backoff_now(xi), 0);
 	xen_irq_lateeoi(a.irq, 0);
 	ch_unbind(&a);
 	return core_no_leak(&base);
@@ -1088,8 +1100,9 @@ static bool test_debugfs(void)
 	struct core_base base;
 	struct ch_dev a, b, t;
 	struct dbg_row r;
-	unsigned int in_use, max, irqs;
-	char abi[16];
+	unsigned int in_use, max, irqs, interval, backoff;
+	unsigned long ev, recent;
+	char abi[16], *row;
 	bool fifo = test_abi == CH_FIFO;
 
 	if (!core_boot(2, 4))
@@ -1137,13 +1150,27 @@ static bool test_debugfs(void)
 	ASSERT_EQ(r.vcpu, 1);
 
 	ASSERT_GT(kc_debugfs_read("events-by-domain", buf, sizeof(buf)), 0);
-	ASSERT_EQ(sscanf(buf, "# headroom: abi=%15s ports_in_use=%u max=%u irqs=%u",
-			 abi, &in_use, &max, &irqs), 4);
+	ASSERT_EQ(sscanf(buf, "# headroom: abi=%15s ports_in_use=%u max=%u irqs=%u interval_ms=%u",
+			 abi, &in_use, &max, &irqs, &interval), 5);
 	ASSERT_EQ(in_use, 3);
 	ASSERT_EQ(max, evtchn_ops->max_channels() - 1);
 	ASSERT_EQ(irqs, 3);
 	ASSERT_TRUE(strstr(buf, "\n   self        1            0 ") != NULL);
 	ASSERT_TRUE(strstr(buf, "\n      1        2            2 ") != NULL);
+	/* Bound since the last open: all their events are in the interval. */
+	row = strstr(buf, "\n      1 ");
+	ASSERT_EQ(sscanf(row, "%*s %*u %lu %*u %*u %*u %lu %*u %u %*u", &ev,
+			 &recent, &backoff), 3);
+	ASSERT_EQ(ev, 2);
+	ASSERT_EQ(recent, 2);
+	ASSERT_EQ(backoff, 0);
+	/* This open began a new interval: nothing in it yet. */
+	ASSERT_GT(kc_debugfs_read("events-by-domain", buf, sizeof(buf)), 0);
+	row = strstr(buf, "\n      1 ");
+	ASSERT_EQ(sscanf(row, "%*s %*u %lu %*u %*u %*u %lu %*u %u %*u", &ev,
+			 &recent, &backoff), 3);
+	ASSERT_EQ(ev, 2);
+	ASSERT_EQ(recent, 0);
 
 	ASSERT_EQ(kc_debugfs_write("events-priority", "nonsense"), -EINVAL);
 	ASSERT_EQ(kc_debugfs_write("events-priority", "1 -3"), -EINVAL);
