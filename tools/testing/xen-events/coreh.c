@@ -150,7 +150,7 @@ int ch_setup(enum ch_abi abi, unsigned int nr_upcall, unsigned int nr_cpus)
 	evtchn_port_t port;
 	int rc;
 
-	if (nr_upcall < 1 || nr_cpus < nr_upcall + 1 || nr_cpus > NR_CPUS)
+	if (nr_upcall < 1 || nr_cpus < nr_upcall + 1 || nr_cpus > ARRAY_SIZE(ch.thr))
 		return -EINVAL;
 	memset(&ch, 0, sizeof(ch));
 	ch.nr_cpus = nr_cpus;
@@ -182,7 +182,7 @@ int ch_setup(enum ch_abi abi, unsigned int nr_upcall, unsigned int nr_cpus)
 
 	/* The other CPUs come up: the core's CPU hotplug "prepare" step. */
 	if (!kc_cpuhp_startup)
-		return -ENOSYS;
+		return -ENOENT;
 	for (cpu = 1; cpu < nr_cpus; cpu++) {
 		rc = kc_cpuhp_startup(cpu);
 		if (rc)
@@ -248,7 +248,7 @@ irqreturn_t ch_handler(int irq, void *dev_id)
 	       !__atomic_compare_exchange_n(&d->seen, &seen, raised, false,
 					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		;
-	if (cpu < NR_CPUS)
+	if (cpu < ARRAY_SIZE(d->per_cpu))
 		__atomic_add_fetch(&d->per_cpu[cpu], 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&d->last_cpu, (int)cpu, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&d->calls, 1, __ATOMIC_SEQ_CST);

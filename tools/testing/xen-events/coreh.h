@@ -115,7 +115,7 @@ extern bool ch_verbose;
 u64 ch_rand(u64 *state);
 
 void ch_fail(const char *file, int line, const char *func,
-	     const char *fmt, ...) __attribute__((__format__(printf, 4, 5)));
+	     const char *fmt, ...) __printf(4, 5);
 
 #define ASSERT_TRUE(c)							\
 	do {								\

@@ -206,7 +206,7 @@ u64 hx_rand(void);
 unsigned int hx_rand_below(unsigned int n);
 
 void hx_fail(const char *file, int line, const char *func,
-	     const char *fmt, ...) __attribute__((__format__(printf, 4, 5)));
+	     const char *fmt, ...) __printf(4, 5);
 
 #define ASSERT_TRUE(c)							\
 	do {								\

@@ -114,13 +114,13 @@ __attribute__((constructor)) static void one_cpu_init(void)
 {
 	unsigned int cpu;
 
-	for (cpu = 0; cpu < NR_CPUS; cpu++)
+	for (cpu = 0; cpu < ARRAY_SIZE(one_cpu); cpu++)
 		one_cpu[cpu].bits[cpu / BITS_PER_LONG] |= BIT(cpu % BITS_PER_LONG);
 }
 
 const struct cpumask *cpumask_of(unsigned int cpu)
 {
-	return &one_cpu[cpu % NR_CPUS];
+	return &one_cpu[cpu % ARRAY_SIZE(one_cpu)];
 }
 
 /* ---- RCU ------------------------------------------------------------------------ */
@@ -1287,13 +1287,13 @@ bool kc_irq_masked(unsigned int irq)
 int HYPERVISOR_sched_op(int cmd, void *arg)
 {
 	__atomic_add_fetch(&kc_stats.other_hypercalls, 1, __ATOMIC_RELAXED);
-	return -ENOSYS;
+	return -XEN_ENOSYS;
 }
 
 int HYPERVISOR_vcpu_op(int cmd, int vcpu, void *arg)
 {
 	__atomic_add_fetch(&kc_stats.other_hypercalls, 1, __ATOMIC_RELAXED);
-	return -ENOSYS;
+	return -XEN_ENOSYS;
 }
 
 /*
@@ -1353,7 +1353,7 @@ int HYPERVISOR_physdev_op(int cmd, void *arg)
 	}
 unserved:
 	__atomic_add_fetch(&kc_stats.other_hypercalls, 1, __ATOMIC_RELAXED);
-	return -ENOSYS;
+	return -XEN_ENOSYS;
 }
 
 /* ---- events_setup.c's services ------------------------------------------------------------ */
@@ -1361,13 +1361,13 @@ unserved:
 int xen_set_callback_via(u64 via)
 {
 	__atomic_add_fetch(&kc_stats.other_hypercalls, 1, __ATOMIC_RELAXED);
-	return -ENOSYS;
+	return -XEN_ENOSYS;
 }
 
 int HYPERVISOR_hvm_op(int op, void *arg)
 {
 	__atomic_add_fetch(&kc_stats.other_hypercalls, 1, __ATOMIC_RELAXED);
-	return -ENOSYS;
+	return -XEN_ENOSYS;
 }
 
 void (*kc_park_hook)(bool park);

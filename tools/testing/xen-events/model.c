@@ -308,19 +308,19 @@ void mx_wait_kick(unsigned int vcpu, unsigned int seen, unsigned int usec)
 
 /* ---- 2-level ---------------------------------------------------------- */
 
-static volatile unsigned long *l2_pending(void)
+static unsigned long *l2_pending(void)
 {
-	return (volatile unsigned long *)dom.si->evtchn_pending;
+	return (unsigned long *)dom.si->evtchn_pending;
 }
 
-static volatile unsigned long *l2_mask(void)
+static unsigned long *l2_mask(void)
 {
-	return (volatile unsigned long *)dom.si->evtchn_mask;
+	return (unsigned long *)dom.si->evtchn_mask;
 }
 
-static volatile unsigned long *l2_sel(struct mx_vcpu *v)
+static unsigned long *l2_sel(struct mx_vcpu *v)
 {
-	return (volatile unsigned long *)&v->vi->evtchn_pending_sel;
+	return (unsigned long *)&v->vi->evtchn_pending_sel;
 }
 
 static void l2_raise(struct mx_vcpu *v, evtchn_port_t port)
@@ -1108,7 +1108,7 @@ static int op_init_control(struct evtchn_init_control *ic)
 	int rc = 0;
 
 	if (dom.cfg.no_fifo)
-		return -ENOSYS;
+		return -XEN_ENOSYS;
 	if (ic->vcpu >= dom.cfg.nr_vcpus)
 		return -ENOENT;
 	if (ic->offset > XEN_PAGE_SIZE - sizeof(struct evtchn_fifo_control_block) ||
@@ -1164,7 +1164,7 @@ static int op_expand_array(struct evtchn_expand_array *ea)
 	int rc = 0;
 
 	if (dom.cfg.no_fifo)
-		return -ENOSYS;
+		return -XEN_ENOSYS;
 	pthread_mutex_lock(&dom.lock);
 	if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) != MX_ABI_FIFO) {
 		rc = -EOPNOTSUPP;
@@ -1193,7 +1193,7 @@ static int op_set_priority(struct evtchn_set_priority *sp)
 	struct mx_port *p;
 
 	if (dom.cfg.no_fifo || __atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) != MX_ABI_FIFO)
-		return -ENOSYS;
+		return -XEN_ENOSYS;
 	if (!port_valid(sp->port) || sp->priority > EVTCHN_FIFO_PRIORITY_MIN)
 		return -EINVAL;
 	p = P(sp->port);
@@ -1388,7 +1388,7 @@ out:
 static int op_3level(struct evtchn_3level *op)
 {
 	if (dom.cfg.no_3l)
-		return -ENOSYS;		/* stock Xen: an unknown sub-op */
+		return -XEN_ENOSYS;		/* stock Xen: an unknown sub-op */
 	if (op->cmd < ARRAY_SIZE(dom.stats.calls_3l))
 		stat_inc(&dom.stats.calls_3l[op->cmd]);
 	switch (op->cmd) {
@@ -1501,7 +1501,7 @@ static int dispatch_op(int cmd, void *arg)
 	case EVTCHNOP_bind_pirq:
 		return -EPERM;	/* no physical IRQs in the model */
 	default:
-		return -ENOSYS;
+		return -XEN_ENOSYS;
 	}
 }
 

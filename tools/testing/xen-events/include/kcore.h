@@ -49,7 +49,7 @@ void kc_chaos_point(void);
 #define ilog2(n)	((n) ? (int)(63 - __builtin_clzll((u64)(n))) : -1)
 
 int scnprintf(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((__format__(printf, 3, 4)));
+	__printf(3, 4);
 #define lockdep_is_held(l)	((void)(l), 1)
 
 /* ---- Lists ----------------------------------------------------------------- */
@@ -149,12 +149,14 @@ static inline bool list_empty_careful(const struct list_head *head)
 
 /* ---- Raw spinlocks and mutexes (pthread mutexes) ---------------------------- */
 
-typedef struct {
+struct raw_spinlock {
 	pthread_mutex_t m;
-} raw_spinlock_t;
+};
 
+/* The kernel's type name (a typedef there) for what the core declares. */
+#define raw_spinlock_t			struct raw_spinlock
 #define __RAW_SPIN_LOCK_UNLOCKED(x)	{ PTHREAD_MUTEX_INITIALIZER }
-#define DEFINE_RAW_SPINLOCK(x)	raw_spinlock_t x = __RAW_SPIN_LOCK_UNLOCKED(x)
+#define DEFINE_RAW_SPINLOCK(x)		raw_spinlock_t x = { PTHREAD_MUTEX_INITIALIZER }
 
 void kc_lock(pthread_mutex_t *m);
 void kc_unlock(pthread_mutex_t *m);
@@ -378,11 +380,14 @@ static inline bool xa_is_value(const void *e)
 
 /* ---- genirq ------------------------------------------------------------------ */
 
-typedef enum irqreturn {
+enum irqreturn {
 	IRQ_NONE = 0,
 	IRQ_HANDLED = 1,
 	IRQ_WAKE_THREAD = 2,
-} irqreturn_t;
+};
+
+/* The kernel's type name (a typedef there) for what handlers return. */
+#define irqreturn_t	enum irqreturn
 
 typedef irqreturn_t (*irq_handler_t)(int irq, void *dev_id);
 
@@ -533,7 +538,7 @@ struct xenbus_device {
  * The HVM plumbing is stubbed: the harness's guest is PV, whose boot asks
  * CPUID and the feature flags (no HVM vector: 0) and goes no further.
  */
-typedef u64 __attribute__((__aligned__(8))) aligned_u64;	/* linux/types.h */
+typedef u64 __aligned(8) aligned_u64;	/* linux/types.h */
 #include <xen/interface/features.h>
 #include <xen/interface/hvm/hvm_op.h>
 #include <asm/xen/cpuid.h>
@@ -602,7 +607,7 @@ struct kernel_param_ops {
 ssize_t strscpy(char *dst, const char *src, size_t size);
 char *strim(char *s);
 int sysfs_emit(char *buf, const char *fmt, ...)
-	__attribute__((__format__(printf, 2, 3)));
+	__printf(2, 3);
 
 /*
  * ---- What events_debugfs.c uses: debugfs files and seq_file ------------------
@@ -659,7 +664,7 @@ int single_release(struct inode *inode, struct file *file);
 ssize_t seq_read(struct file *file, char *buf, size_t len, loff_t *ppos);
 loff_t seq_lseek(struct file *file, loff_t off, int whence);
 void seq_printf(struct seq_file *m, const char *fmt, ...)
-	__attribute__((__format__(printf, 2, 3)));
+	__printf(2, 3);
 void seq_puts(struct seq_file *m, const char *s);
 
 #define DEFINE_SEQ_ATTRIBUTE(__name)					\

@@ -208,7 +208,7 @@ static bool test_resume_abi_lost(void)
 {
 	static const struct abi_loss fifo = {
 		.host = host_2level_only,
-		.err = -ENOSYS,
+		.err = -XEN_ENOSYS,
 		.warnings = 1,	/* "control block of CPU 0 refused" */
 	};
 	static const struct abi_loss l3 = {

@@ -289,13 +289,13 @@ static bool test_page_alloc_failure(void)
 	return true;
 }
 
-/* A Xen without FIFO: the probe says -ENOSYS, 2-level works, no leak. */
+/* A Xen without FIFO: the probe says -XEN_ENOSYS, 2-level works, no leak. */
 static bool test_probe_falls_back(void)
 {
 	struct hx_opts o = { .abi = HX_FIFO, .nr_cpus = 2, .no_fifo = true };
 	int p;
 
-	ASSERT_ERR(hx_setup(&o), -ENOSYS);
+	ASSERT_ERR(hx_setup(&o), -XEN_ENOSYS);
 	ASSERT_EQ(hx_abi(), HX_2L);
 	ASSERT_EQ(shim_pages_live(), 0);
 	p = hx_bind_peer(1);

@@ -269,9 +269,9 @@ static bool test_error_codes(void)
 	ASSERT_ERR(m_bind_vcpu(ipi, 2), -ENOENT);
 	ASSERT_ERR(m_unmask(4096), -EINVAL);
 	ASSERT_OK(m_unmask(100));		/* free port: silently nothing */
-	ASSERT_ERR(mop(0, 99, &st), -ENOSYS);
+	ASSERT_ERR(mop(0, 99, &st), -XEN_ENOSYS);
 	ASSERT_ERR(mop(0, EVTCHNOP_send, NULL), -EFAULT);
-	ASSERT_ERR(m_prio(ipi, 3), -ENOSYS);	/* no priorities in 2-level */
+	ASSERT_ERR(m_prio(ipi, 3), -XEN_ENOSYS);	/* no priorities in 2-level */
 	ASSERT_OK(mop(0, EVTCHNOP_status, &st));
 	ASSERT_EQ(st.status, EVTCHNSTAT_closed);
 	st.port = virq;
@@ -466,7 +466,7 @@ static bool test_fifo_no_fifo_xen(void)
 
 	ASSERT_TRUE(model_up(1, 0, true));
 	pg = m_page();
-	ASSERT_ERR(m_init_control(0, virt_to_gfn(pg), 0), -ENOSYS);
+	ASSERT_ERR(m_init_control(0, virt_to_gfn(pg), 0), -XEN_ENOSYS);
 	ASSERT_EQ(mx_abi(), MX_ABI_2L);
 	m_free_pages();
 	return true;

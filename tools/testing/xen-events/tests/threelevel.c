@@ -139,7 +139,7 @@ static bool test3l_model_query(void)
 	l3_model_down();
 
 	ASSERT_TRUE(l3_model_up(stock));
-	ASSERT_ERR(l3_op(&q), -ENOSYS);
+	ASSERT_ERR(l3_op(&q), -XEN_ENOSYS);
 	l3_model_down();
 	return true;
 }
@@ -384,7 +384,7 @@ static bool test3l_model_delivery_rule(void)
 	/* FIFO and priorities are refused while on 3-level. */
 	ASSERT_ERR(m_init_control(0, 0, 0), -EBUSY);
 	ASSERT_ERR(mop(0, EVTCHNOP_expand_array, &ea), -EOPNOTSUPP);
-	ASSERT_ERR(m_prio(1, 3), -ENOSYS);
+	ASSERT_ERR(m_prio(1, 3), -XEN_ENOSYS);
 
 	/* reset: everything closed and unmapped, back on 2-level. */
 	ASSERT_PORT(m_ipi(0));
@@ -503,7 +503,7 @@ static bool test3l_fallback_stock_xen(void)
 {
 	struct hx_opts o = { .abi = HX_3L, .nr_cpus = 2, .no_3l = true };
 
-	ASSERT_ERR(hx_setup(&o), -ENOSYS);
+	ASSERT_ERR(hx_setup(&o), -XEN_ENOSYS);
 	ASSERT_TRUE(l3_never_allocated());
 	ASSERT_TRUE(l3_nothing_allocated());
 	ASSERT_EQ(mx_stats()->calls[EVTCHNOP_3level], 1);
@@ -1113,7 +1113,7 @@ static bool test3l_resume_on_stock_xen(void)
 {
 	static const struct abi_loss stock = {
 		.host = l3_host_stock_xen,
-		.err = -ENOSYS,
+		.err = -XEN_ENOSYS,
 	};
 
 	return resume_loses_abi(&stock);
@@ -1179,7 +1179,7 @@ static int l3_time_2level(void *arg)
 {
 	struct hx_opts o = { .abi = HX_3L, .nr_cpus = 1, .no_3l = true };
 
-	if (hx_setup(&o) != -ENOSYS || hx_abi() != HX_2L)
+	if (hx_setup(&o) != -XEN_ENOSYS || hx_abi() != HX_2L)
 		return 1;
 	*(double *)arg = l3_cycle_time(hx_bind_ipi(0), L3_CYCLES);
 	return 0;
