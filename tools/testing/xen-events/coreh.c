@@ -66,11 +66,11 @@ bool ch_abi_built(enum ch_abi abi)
 {
 	switch (abi) {
 	case CH_2L:
-		return evtchn_2l_probe != NULL;
+		return evtchn_2l_probe;
 	case CH_FIFO:
-		return evtchn_fifo_probe != NULL;
+		return evtchn_fifo_probe;
 	case CH_3L:
-		return evtchn_3l_probe != NULL;
+		return evtchn_3l_probe;
 	default:
 		return false;
 	}
@@ -266,9 +266,8 @@ int ch_bind_interdomain(struct ch_dev *d)
 	d->lateeoi = true;
 	/* Xen signals a new interdomain port once: counted as a raise. */
 	__atomic_add_fetch(&d->raised, 1, __ATOMIC_SEQ_CST);
-	irq = bind_interdomain_evtchn_to_irqhandler_lateeoi(&d->xb, offer,
-							   ch_handler, 0,
-							   "ch-interdomain", d);
+	irq = bind_interdomain_evtchn_to_irqhandler_lateeoi(&d->xb, offer, ch_handler, 0,
+							    "ch-interdomain", d);
 	if (irq < 0) {
 		__atomic_sub_fetch(&d->raised, 1, __ATOMIC_SEQ_CST);
 		return irq;

@@ -162,7 +162,7 @@ void panic(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "[cpu%d] Kernel panic - not syncing: ", shim_cpu);
+	fprintf(stderr, "[cpu%d] Kernel %s - not syncing: ", shim_cpu, __func__);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

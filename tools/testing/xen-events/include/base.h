@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/const.h>	/* the UAPI __KERNEL_DIV_ROUND_UP(), __ALIGN_KERNEL() */
 #include <linux/types.h>	/* the UAPI __u8 .. __u64 */
 
 /* ---- Configuration the backends may test ---------------------------- */
@@ -54,7 +55,6 @@ typedef unsigned int __bitwise gfp_t;
 typedef u64 phys_addr_t;
 
 typedef struct { int counter; } atomic_t;
-typedef struct { s64 counter; } atomic64_t;
 
 /* ---- Kernel-only error numbers (the usual ones come from <errno.h>) -- */
 
@@ -82,7 +82,6 @@ typedef struct { s64 counter; } atomic64_t;
 #define __ro_after_init
 #define __init
 #define __initdata
-#define __initconst
 #define __exit
 #define __ref
 #define __cpuinit
@@ -150,28 +149,23 @@ static __always_inline void barrier(void)
 /* ---- Arithmetic helpers ---------------------------------------------- */
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
-#define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
-#define __KERNEL_DIV_ROUND_UP(n, d) DIV_ROUND_UP(n, d)
+#define DIV_ROUND_UP		__KERNEL_DIV_ROUND_UP
 #define round_up(x, y)		((((x) - 1) | ((__typeof__(x))((y) - 1))) + 1)
 #define round_down(x, y)	((x) & ~((__typeof__(x))((y) - 1)))
-#define ALIGN(x, a)		(((x) + ((__typeof__(x))(a) - 1)) & ~((__typeof__(x))(a) - 1))
+#define ALIGN(x, a)		__ALIGN_KERNEL((x), (a))
 #define ALIGN_DOWN(x, a)	((x) & ~((__typeof__(x))(a) - 1))
 #define IS_ALIGNED(x, a)	(((x) & ((__typeof__(x))(a) - 1)) == 0)
 #define PTR_ALIGN(p, a)		((typeof(p))ALIGN((unsigned long)(p), (a)))
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
-#define sizeof_field(TYPE, MEMBER) sizeof((((TYPE *)0)->MEMBER))
 
 #define min(a, b) ({ __typeof__(a) __ma = (a); __typeof__(b) __mb = (b); \
 		     __ma < __mb ? __ma : __mb; })
 #define max(a, b) ({ __typeof__(a) __xa = (a); __typeof__(b) __xb = (b); \
 		     __xa > __xb ? __xa : __xb; })
-#define min_t(t, a, b)		min((t)(a), (t)(b))
-#define max_t(t, a, b)		max((t)(a), (t)(b))
+#define min_t(type, a, b)	min((type)(a), (type)(b))
+#define max_t(type, a, b)	max((type)(a), (type)(b))
 #define clamp(v, lo, hi)	min(max(v, lo), hi)
-#define clamp_t(t, v, lo, hi)	clamp((t)(v), (t)(lo), (t)(hi))
-#define swap(a, b) \
-	do { __typeof__(a) __sw = (a); (a) = (b); (b) = __sw; } while (0)
 
 #define U8_MAX		((u8)~0U)
 #define U16_MAX		((u16)~0U)
@@ -202,7 +196,7 @@ static __always_inline void barrier(void)
 /* ---- Pages ----------------------------------------------------------- */
 
 #define PAGE_SHIFT		12
-#define PAGE_SIZE		(1UL << PAGE_SHIFT)
+#define PAGE_SIZE		BIT(PAGE_SHIFT)
 #define PAGE_MASK		(~(PAGE_SIZE - 1))
 #define offset_in_page(p)	((unsigned long)(p) & ~PAGE_MASK)
 #define PAGE_ALIGNED(addr)	IS_ALIGNED((unsigned long)(addr), PAGE_SIZE)
@@ -283,8 +277,9 @@ void shim_trace_record(enum shim_trace_kind kind, const char *what,
 #define xchg_release(ptr, v)	xchg(ptr, v)
 #define xchg_relaxed(ptr, v)	xchg(ptr, v)
 #define cmpxchg(ptr, o, n) ({						\
-	__typeof__(*(ptr)) __cx_old = (o);				\
-	__atomic_compare_exchange_n(ptr, &__cx_old, n, false,		\
+	__typeof__(ptr) __cx_p = (ptr);					\
+	__typeof__(*__cx_p) __cx_old = (o);				\
+	__atomic_compare_exchange_n(__cx_p, &__cx_old, n, false,	\
 				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);\
 	__cx_old;							\
 })
@@ -305,60 +300,109 @@ void shim_trace_record(enum shim_trace_kind kind, const char *what,
 /* ---- atomic_t -------------------------------------------------------- */
 
 #define ATOMIC_INIT(i)		{ (i) }
-#define ATOMIC64_INIT(i)	{ (i) }
 
-#define __SHIM_ATOMIC_OPS(pfx, t, ct)					\
-static inline ct pfx##_read(const t *v)					\
-{ return __atomic_load_n(&v->counter, __ATOMIC_SEQ_CST); }		\
-static inline void pfx##_set(t *v, ct i)				\
-{ __atomic_store_n(&v->counter, i, __ATOMIC_SEQ_CST); }		\
-static inline void pfx##_add(ct i, t *v)				\
-{ __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST); }		\
-static inline void pfx##_sub(ct i, t *v)				\
-{ __atomic_sub_fetch(&v->counter, i, __ATOMIC_SEQ_CST); }		\
-static inline void pfx##_inc(t *v) { pfx##_add(1, v); }		\
-static inline void pfx##_dec(t *v) { pfx##_sub(1, v); }		\
-static inline ct pfx##_add_return(ct i, t *v)				\
-{ return __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST); }	\
-static inline ct pfx##_sub_return(ct i, t *v)				\
-{ return __atomic_sub_fetch(&v->counter, i, __ATOMIC_SEQ_CST); }	\
-static inline ct pfx##_fetch_add(ct i, t *v)				\
-{ return __atomic_fetch_add(&v->counter, i, __ATOMIC_SEQ_CST); }	\
-static inline ct pfx##_fetch_sub(ct i, t *v)				\
-{ return __atomic_fetch_sub(&v->counter, i, __ATOMIC_SEQ_CST); }	\
-static inline ct pfx##_inc_return(t *v) { return pfx##_add_return(1, v); } \
-static inline ct pfx##_dec_return(t *v) { return pfx##_sub_return(1, v); } \
-static inline bool pfx##_dec_and_test(t *v)				\
-{ return pfx##_sub_return(1, v) == 0; }				\
-static inline bool pfx##_inc_and_test(t *v)				\
-{ return pfx##_add_return(1, v) == 0; }				\
-static inline ct pfx##_xchg(t *v, ct n)				\
-{ return __atomic_exchange_n(&v->counter, n, __ATOMIC_SEQ_CST); }	\
-static inline ct pfx##_cmpxchg(t *v, ct o, ct n)			\
-{									\
-	__atomic_compare_exchange_n(&v->counter, &o, n, false,		\
-				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);\
-	return o;							\
-}									\
-static inline bool pfx##_try_cmpxchg(t *v, ct *o, ct n)		\
-{									\
-	return __atomic_compare_exchange_n(&v->counter, o, n, false,	\
-				__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);	\
-}									\
-static inline bool pfx##_add_unless(t *v, ct a, ct u)			\
-{									\
-	ct c = pfx##_read(v);						\
-	do {								\
-		if (c == u)						\
-			return false;					\
-	} while (!pfx##_try_cmpxchg(v, &c, c + a));			\
-	return true;							\
-}									\
-static inline bool pfx##_inc_not_zero(t *v)				\
-{ return pfx##_add_unless(v, 1, 0); }
+static inline int atomic_read(const atomic_t *v)
+{
+	return __atomic_load_n(&v->counter, __ATOMIC_SEQ_CST);
+}
 
-__SHIM_ATOMIC_OPS(atomic, atomic_t, int)
-__SHIM_ATOMIC_OPS(atomic64, atomic64_t, s64)
+static inline void atomic_set(atomic_t *v, int i)
+{
+	__atomic_store_n(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
+static inline int atomic_add_return(int i, atomic_t *v)
+{
+	return __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
+static inline int atomic_sub_return(int i, atomic_t *v)
+{
+	return __atomic_sub_fetch(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
+static inline int atomic_fetch_add(int i, atomic_t *v)
+{
+	return __atomic_fetch_add(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
+static inline int atomic_fetch_sub(int i, atomic_t *v)
+{
+	return __atomic_fetch_sub(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
+static inline void atomic_add(int i, atomic_t *v)
+{
+	atomic_add_return(i, v);
+}
+
+static inline void atomic_sub(int i, atomic_t *v)
+{
+	atomic_sub_return(i, v);
+}
+
+static inline void atomic_inc(atomic_t *v)
+{
+	atomic_add(1, v);
+}
+
+static inline void atomic_dec(atomic_t *v)
+{
+	atomic_sub(1, v);
+}
+
+static inline int atomic_inc_return(atomic_t *v)
+{
+	return atomic_add_return(1, v);
+}
+
+static inline int atomic_dec_return(atomic_t *v)
+{
+	return atomic_sub_return(1, v);
+}
+
+static inline bool atomic_dec_and_test(atomic_t *v)
+{
+	return atomic_sub_return(1, v) == 0;
+}
+
+static inline bool atomic_inc_and_test(atomic_t *v)
+{
+	return atomic_add_return(1, v) == 0;
+}
+
+static inline int atomic_xchg(atomic_t *v, int n)
+{
+	return __atomic_exchange_n(&v->counter, n, __ATOMIC_SEQ_CST);
+}
+
+static inline bool atomic_try_cmpxchg(atomic_t *v, int *o, int n)
+{
+	return __atomic_compare_exchange_n(&v->counter, o, n, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+static inline int atomic_cmpxchg(atomic_t *v, int o, int n)
+{
+	atomic_try_cmpxchg(v, &o, n);
+	return o;
+}
+
+static inline bool atomic_add_unless(atomic_t *v, int a, int u)
+{
+	int c = atomic_read(v);
+
+	do {
+		if (c == u)
+			return false;
+	} while (!atomic_try_cmpxchg(v, &c, c + a));
+	return true;
+}
+
+static inline bool atomic_inc_not_zero(atomic_t *v)
+{
+	return atomic_add_unless(v, 1, 0);
+}
 
 #define atomic_read_acquire(v)	smp_load_acquire(&(v)->counter)		/* acquire */
 #define atomic_set_release(v, i) smp_store_release(&(v)->counter, (i))	/* release */
@@ -584,16 +628,6 @@ static inline unsigned long find_last_bit(const unsigned long *addr,
 	for ((bit) = find_first_bit((addr), (size));			\
 	     (bit) < (size);						\
 	     (bit) = find_next_bit((addr), (size), (bit) + 1))
-
-#define for_each_set_bit_from(bit, addr, size)				\
-	for ((bit) = find_next_bit((addr), (size), (bit));		\
-	     (bit) < (size);						\
-	     (bit) = find_next_bit((addr), (size), (bit) + 1))
-
-#define for_each_clear_bit(bit, addr, size)				\
-	for ((bit) = find_first_zero_bit((addr), (size));		\
-	     (bit) < (size);						\
-	     (bit) = find_next_zero_bit((addr), (size), (bit) + 1))
 
 static inline void bitmap_zero(unsigned long *dst, unsigned int nbits)
 {

@@ -124,8 +124,11 @@ __noreturn void shim_bug(const char *file, int line, const char *what);
 void shim_warn(const char *file, int line, const char *fmt, ...)
 	__printf(3, 4);
 
-#define BUG()		shim_bug(__FILE__, __LINE__, "BUG()")
-#define BUG_ON(cond)							\
+/* BUG() and BUG_ON() are the shim's, which say where and abort. */
+#define BUG		__shim_bug
+#define BUG_ON		__shim_bug_on
+#define __shim_bug()	shim_bug(__FILE__, __LINE__, "BUG()")
+#define __shim_bug_on(cond)						\
 	do {								\
 		if (unlikely(cond))					\
 			shim_bug(__FILE__, __LINE__, "BUG_ON(" #cond ")"); \
@@ -275,17 +278,17 @@ extern unsigned int nr_cpu_ids;
  * to that array, which is what per_cpu_ptr() indexes.
  */
 #define SHIM_PER_CPU_COPIES	NR_CPUS	/* the CPU numbers per_cpu_ptr() takes */
-#define DECLARE_PER_CPU(type, name)	extern __typeof__(type) name[NR_CPUS]
-#define DEFINE_PER_CPU(type, name)	__typeof__(type) name[NR_CPUS]
+#define DEFINE_PER_CPU(type, name)	__typeof__(type) name[SHIM_PER_CPU_COPIES]
+#define DECLARE_PER_CPU(type, name)	extern DEFINE_PER_CPU(type, name)
 #define DECLARE_PER_CPU_ALIGNED		DECLARE_PER_CPU
 #define DEFINE_PER_CPU_ALIGNED(type, name) \
-	__typeof__(type) name[NR_CPUS] ____cacheline_aligned
+	DEFINE_PER_CPU(type, name) ____cacheline_aligned
 #define DEFINE_PER_CPU_SHARED_ALIGNED	DEFINE_PER_CPU_ALIGNED
 #define DECLARE_PER_CPU_SHARED_ALIGNED	DECLARE_PER_CPU
 #define DEFINE_PER_CPU_READ_MOSTLY	DEFINE_PER_CPU
 #define DECLARE_PER_CPU_READ_MOSTLY	DECLARE_PER_CPU
 #define DEFINE_PER_CPU_PAGE_ALIGNED(type, name) \
-	__typeof__(type) name[NR_CPUS] __aligned(PAGE_SIZE)
+	DEFINE_PER_CPU(type, name) __aligned(PAGE_SIZE)
 #define EXPORT_PER_CPU_SYMBOL(x)
 #define EXPORT_PER_CPU_SYMBOL_GPL(x)
 
@@ -362,8 +365,13 @@ void shim_kfree(const void *p);
 
 #define kmalloc(size, gfp)	shim_kmalloc((size), (gfp))
 #define kzalloc(size, gfp)	shim_kmalloc((size), (gfp) | __GFP_ZERO)
-#define kmalloc_array(n, size, gfp) \
-	((n) && (size) > SIZE_MAX / (n) ? NULL : kmalloc((n) * (size), (gfp)))
+static inline void *kmalloc_array(size_t n, size_t size, gfp_t gfp)
+{
+	if (n && size > SIZE_MAX / n)
+		return NULL;
+	return kmalloc(n * size, gfp);
+}
+
 #define kcalloc(n, size, gfp)	kmalloc_array((n), (size), (gfp) | __GFP_ZERO)
 #define kfree(p)		shim_kfree(p)
 #define kvmalloc(size, gfp)	kmalloc((size), (gfp))
@@ -377,9 +385,9 @@ void shim_kfree(const void *p);
 
 /* ---- Module and symbol plumbing (no-ops) ------------------------------ */
 
-#define EXPORT_SYMBOL(sym)
-#define EXPORT_SYMBOL_GPL(sym)
-#define EXPORT_SYMBOL_NS_GPL(sym, ns)
+#define EXPORT_SYMBOL		__shim_no_export
+#define EXPORT_SYMBOL_GPL	__shim_no_export
+#define __shim_no_export(sym)
 #define MODULE_LICENSE(x)
 #define MODULE_AUTHOR(x)
 #define MODULE_DESCRIPTION(x)

@@ -46,7 +46,10 @@ void kc_chaos_point(void);
 #endif
 #define NUMA_NO_NODE	(-1)
 #define NSEC_PER_SEC	1000000000ULL
-#define ilog2(n)	((n) ? (int)(63 - __builtin_clzll((u64)(n))) : -1)
+static inline int ilog2(u64 n)
+{
+	return n ? 63 - __builtin_clzll(n) : -1;
+}
 
 int scnprintf(char *buf, size_t size, const char *fmt, ...)
 	__printf(3, 4);
@@ -201,9 +204,21 @@ static inline void cpumask_copy(struct cpumask *dst, const struct cpumask *src)
 	*dst = *src;
 }
 
+/* The first CPU after @n in both @a and @b, or nr_cpu_ids. */
+static inline unsigned int cpumask_next_and(int n, const struct cpumask *a,
+					    const struct cpumask *b)
+{
+	unsigned int cpu;
+
+	for (cpu = n + 1; cpu < nr_cpu_ids; cpu++)
+		if (cpumask_test_cpu(cpu, a) && cpumask_test_cpu(cpu, b))
+			return cpu;
+	return nr_cpu_ids;
+}
+
 #define for_each_cpu_and(cpu, a, b)					\
-	for_each_cpu(cpu, a)						\
-		if (!cpumask_test_cpu(cpu, b)) {} else
+	for ((cpu) = -1;						\
+	     (cpu) = cpumask_next_and((cpu), (a), (b)), (cpu) < nr_cpu_ids;)
 
 /* ---- RCU --------------------------------------------------------------------- */
 
@@ -267,6 +282,7 @@ static inline u64 get_jiffies_64(void)
 {
 	return __atomic_load_n(&kc_jiffies, __ATOMIC_ACQUIRE);
 }
+
 /* Advance the clock by @n jiffies and run what became due. */
 void kc_jiffies_advance(unsigned long n);
 
@@ -312,8 +328,13 @@ extern struct workqueue_struct *system_wq;
 
 #define __WORK_INITIALIZER(n, f)	{ .func = (f), .entry = LIST_HEAD_INIT((n).entry) }
 #define DECLARE_WORK(n, f)	struct work_struct n = __WORK_INITIALIZER(n, f)
-#define INIT_WORK(w, f)		do { (w)->func = (f); INIT_LIST_HEAD(&(w)->entry); \
-				     (w)->state = 0; } while (0)
+static inline void INIT_WORK(struct work_struct *w, work_func_t f)
+{
+	w->func = f;
+	INIT_LIST_HEAD(&w->entry);
+	w->state = 0;
+}
+
 #define INIT_DELAYED_WORK(dw, f) INIT_WORK(&(dw)->work, f)
 #define INIT_RCU_WORK(rw, f)	INIT_WORK(&(rw)->work, f)
 #define to_delayed_work(w)	container_of(w, struct delayed_work, work)
@@ -361,18 +382,22 @@ static inline bool xa_is_err(const void *e)
 {
 	return (unsigned long)e >= (unsigned long)-MAX_ERRNO;
 }
+
 static inline int xa_err(const void *e)
 {
 	return xa_is_err(e) ? (int)(long)e : 0;
 }
+
 static inline void *xa_mk_value(unsigned long v)
 {
 	return (void *)((v << 1) | 1);
 }
+
 static inline unsigned long xa_to_value(const void *e)
 {
 	return (unsigned long)e >> 1;
 }
+
 static inline bool xa_is_value(const void *e)
 {
 	return (unsigned long)e & 1;
@@ -551,22 +576,27 @@ static inline u32 cpuid_eax(u32 op)
 {
 	return 0;
 }
+
 static inline u32 xen_cpuid_base(void)
 {
 	return 0;
 }
+
 static inline int xen_feature(int flag)
 {
 	return 0;
 }
+
 #define alloc_intr_gate(vector, handler)	do { } while (0)
 static inline void native_init_IRQ(void)
 {
 }
+
 static inline int pci_xen_hvm_init(void)
 {
 	return 0;
 }
+
 static inline int pci_xen_initial_domain(void)
 {
 	return 0;
@@ -586,6 +616,7 @@ enum cpuhp_state {
 	CPUHP_INVALID = -1,
 	CPUHP_XEN_EVTCHN_PREPARE = 1,
 };
+
 int cpuhp_setup_state_nocalls(enum cpuhp_state state, const char *name,
 			      int (*startup)(unsigned int cpu),
 			      int (*teardown)(unsigned int cpu));
@@ -597,10 +628,12 @@ struct kernel_param {
 	const char *name;
 	void *arg;
 };
+
 struct kernel_param_ops {
 	int (*set)(const char *val, const struct kernel_param *kp);
 	int (*get)(char *buffer, const struct kernel_param *kp);
 };
+
 #define module_param_cb(name, ops, arg, perm) \
 	const struct kernel_param_ops *kc_param_ops_##name = (ops)
 
@@ -621,11 +654,13 @@ int sysfs_emit(char *buf, const char *fmt, ...)
 struct inode {
 	void *i_private;
 };
+
 struct file {
 	void *private_data;
 	loff_t f_pos;
 	struct inode *f_inode;
 };
+
 struct module;
 #define THIS_MODULE	((struct module *)0)
 struct seq_file {
@@ -634,13 +669,16 @@ struct seq_file {
 	loff_t index;
 	const struct seq_operations *op;
 	void *private;
+	int (*single_show)(struct seq_file *m, void *v);	/* single_open() */
 };
+
 struct seq_operations {
 	void *(*start)(struct seq_file *m, loff_t *pos);
 	void (*stop)(struct seq_file *m, void *v);
 	void *(*next)(struct seq_file *m, void *v, loff_t *pos);
 	int (*show)(struct seq_file *m, void *v);
 };
+
 struct file_operations {
 	struct module *owner;
 	int (*open)(struct inode *inode, struct file *file);
@@ -650,6 +688,7 @@ struct file_operations {
 	loff_t (*llseek)(struct file *file, loff_t off, int whence);
 	int (*release)(struct inode *inode, struct file *file);
 };
+
 struct dentry;
 #define SEQ_START_TOKEN	((void *)1)
 
@@ -698,6 +737,7 @@ static inline unsigned long copy_from_user(void *to, const void *from,
 	memcpy(to, from, n);
 	return 0;
 }
+
 int kstrtoint(const char *s, unsigned int base, int *res);
 
 /* The harness's VFS: the whole of a debugfs file, or a write to it. */

@@ -1354,37 +1354,38 @@ static bool test3l_concurrent_rebinding(void)
 	return l3_concurrency(true, 1.5);
 }
 
-#define TEST_3LEVEL(fn, t)	{ "3level", #fn, test3l_##fn, A_3L, (t) }
+#define TEST_3LEVEL(fn, t)	{ "3level", #fn, test3l_##fn, A_3L, t }
 
-#define THREELEVEL_TESTS						\
-	TEST_3LEVEL(model_query, 0),					\
-	TEST_3LEVEL(model_bitmaps_errors, 0),				\
-	TEST_3LEVEL(model_l2_errors, 0),				\
-	TEST_3LEVEL(model_carry_over, 0),				\
-	TEST_3LEVEL(model_delivery_rule, 0),				\
-	TEST_3LEVEL(model_close_clears_pending, 0),			\
-	TEST_3LEVEL(probe_dom0, 0),					\
-	TEST_3LEVEL(cost_independent_of_bound_ports, 300),		\
-	TEST_3LEVEL(cost_close_to_2level, 300),				\
-	TEST_3LEVEL(mask_unmask, 0),					\
-	TEST_3LEVEL(unmask_while_pending_elsewhere, 0),			\
-	TEST_3LEVEL(hvm, 0),						\
-	TEST_3LEVEL(percpu_registration_once, 0),			\
-	TEST_3LEVEL(fairness_rotation, 0),				\
-	TEST_3LEVEL(rebind_pending, 0),					\
-	TEST_3LEVEL(cpu_down_up, 0),					\
-	TEST_3LEVEL(fallback_stock_xen, 0),				\
-	TEST_3LEVEL(fallback_domu_eperm, 0),				\
-	TEST_3LEVEL(driver_domain, 0),					\
-	TEST_3LEVEL(fallback_odd_geometry, 0),				\
-	TEST_3LEVEL(phase1_fails, 0),					\
-	TEST_3LEVEL(phase2_fails, 0),					\
-	TEST_3LEVEL(phase2_and_reset_fail, 0),				\
-	TEST_3LEVEL(probe_allocation_failures, 300),			\
-	TEST_3LEVEL(probe_twice, 0),					\
-	TEST_3LEVEL(probe_on_fifo, 0),					\
-	TEST_3LEVEL(resume_new_domain, 0),				\
-	TEST_3LEVEL(resume_on_stock_xen, 0),				\
-	TEST_3LEVEL(debug_dump, 0),					\
-	TEST_3LEVEL(concurrent_raising, 0),				\
+static const struct hx_test threelevel_tests[] = {
+	TEST_3LEVEL(model_query, 0),
+	TEST_3LEVEL(model_bitmaps_errors, 0),
+	TEST_3LEVEL(model_l2_errors, 0),
+	TEST_3LEVEL(model_carry_over, 0),
+	TEST_3LEVEL(model_delivery_rule, 0),
+	TEST_3LEVEL(model_close_clears_pending, 0),
+	TEST_3LEVEL(probe_dom0, 0),
+	TEST_3LEVEL(cost_independent_of_bound_ports, 300),
+	TEST_3LEVEL(cost_close_to_2level, 300),
+	TEST_3LEVEL(mask_unmask, 0),
+	TEST_3LEVEL(unmask_while_pending_elsewhere, 0),
+	TEST_3LEVEL(hvm, 0),
+	TEST_3LEVEL(percpu_registration_once, 0),
+	TEST_3LEVEL(fairness_rotation, 0),
+	TEST_3LEVEL(rebind_pending, 0),
+	TEST_3LEVEL(cpu_down_up, 0),
+	TEST_3LEVEL(fallback_stock_xen, 0),
+	TEST_3LEVEL(fallback_domu_eperm, 0),
+	TEST_3LEVEL(driver_domain, 0),
+	TEST_3LEVEL(fallback_odd_geometry, 0),
+	TEST_3LEVEL(phase1_fails, 0),
+	TEST_3LEVEL(phase2_fails, 0),
+	TEST_3LEVEL(phase2_and_reset_fail, 0),
+	TEST_3LEVEL(probe_allocation_failures, 300),
+	TEST_3LEVEL(probe_twice, 0),
+	TEST_3LEVEL(probe_on_fifo, 0),
+	TEST_3LEVEL(resume_new_domain, 0),
+	TEST_3LEVEL(resume_on_stock_xen, 0),
+	TEST_3LEVEL(debug_dump, 0),
+	TEST_3LEVEL(concurrent_raising, 0),
 	TEST_3LEVEL(concurrent_rebinding, 0),
+};
