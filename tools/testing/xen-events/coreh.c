@@ -99,6 +99,11 @@ void ch_fail(const char *file, int line, const char *func, const char *fmt, ...)
 	fprintf(stderr, "\n");
 }
 
+void ch_bail(void)
+{
+	exit(1);
+}
+
 unsigned int ch_nr_upcall(void)
 {
 	return ch.nr_upcall;

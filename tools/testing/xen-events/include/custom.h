@@ -262,9 +262,7 @@ extern unsigned int nr_cpu_ids;
 #define num_online_cpus()	cpumask_weight(cpu_online_mask)
 #define num_possible_cpus()	nr_cpu_ids
 #define num_present_cpus()	nr_cpu_ids
-#define for_each_cpu(cpu, mask)						\
-	for ((cpu) = cpumask_first(mask); (cpu) < nr_cpu_ids;		\
-	     (cpu) = cpumask_next((cpu), (mask)))
+#define for_each_cpu(cpu, mask)	for_each_set_bit(cpu, cpumask_bits(mask), nr_cpu_ids)
 #define for_each_online_cpu(cpu)	for_each_cpu((cpu), cpu_online_mask)
 #define for_each_possible_cpu(cpu)	for_each_cpu((cpu), cpu_possible_mask)
 #define for_each_present_cpu(cpu)	for_each_possible_cpu(cpu)
@@ -278,7 +276,9 @@ extern unsigned int nr_cpu_ids;
  * to that array, which is what per_cpu_ptr() indexes.
  */
 #define SHIM_PER_CPU_COPIES	NR_CPUS	/* the CPU numbers per_cpu_ptr() takes */
-#define DEFINE_PER_CPU(type, name)	__typeof__(type) name[SHIM_PER_CPU_COPIES]
+#define __DEFINE_PER_CPU_TYPE(t)	__typeof__(t)
+#define __PER_CPU_COPIES(name)		name[SHIM_PER_CPU_COPIES]
+#define DEFINE_PER_CPU(t, name)		__DEFINE_PER_CPU_TYPE(t) __PER_CPU_COPIES(name)
 #define DECLARE_PER_CPU(type, name)	extern DEFINE_PER_CPU(type, name)
 #define DECLARE_PER_CPU_ALIGNED		DECLARE_PER_CPU
 #define DEFINE_PER_CPU_ALIGNED(type, name) \
