@@ -10,7 +10,7 @@
  * them; run with --collect-atstart=no), so the model's own work of raising
  * is not counted.  What is counted: the core's upcall loop as the harness
  * plays it, the backend's handle_events(), and per event the harness's
- * evtchn_handle_port() with the backend's clear_pending() acknowledgement.
+ * evtchn_handle_port() with the backend's clear_pending() acknowledgment.
  */
 #include <valgrind/callgrind.h>
 

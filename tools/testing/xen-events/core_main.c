@@ -53,8 +53,6 @@ const char *__tsan_default_suppressions(void)
 /* The ABI the current test runs on. */
 static enum ch_abi test_abi;
 
-#include "tests/core.c"
-
 struct ch_test {
 	const char *name;
 	bool (*fn)(void);
@@ -62,11 +60,9 @@ struct ch_test {
 };
 
 #define CORE_TEST(fn)		{ #fn, test_##fn, 0 }
-#define CORE_TEST_T(fn, t)	{ #fn, test_##fn, (t) }
+#define CORE_TEST_T(fn, t)	{ #fn, test_##fn, t }
 
-static const struct ch_test tests[] = {
-	CORE_TESTS
-};
+#include "tests/core.c"	/* its tests[] */
 
 static unsigned int default_timeout = 60;
 
@@ -245,8 +241,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!list) {
-		printf("# xen-events core harness (the real core), " CH_NAME_PREFIX "seed %llu (rerun: -s %llu)\n",
-		       (unsigned long long)ch_seed, (unsigned long long)ch_seed);
+		printf("# xen-events core harness (the real core), %sseed %llu (rerun: -s %llu)\n",
+		       CH_NAME_PREFIX, (unsigned long long)ch_seed,
+		       (unsigned long long)ch_seed);
 		for (abi = 0; abi < CH_NR_ABIS; abi++)
 			printf("# backend %s: %s\n", ch_abi_name[abi],
 			       ch_abi_built(abi) ? "built" : "not built");

@@ -66,11 +66,11 @@ bool ch_abi_built(enum ch_abi abi)
 {
 	switch (abi) {
 	case CH_2L:
-		return evtchn_2l_probe != NULL;
+		return evtchn_2l_probe;
 	case CH_FIFO:
-		return evtchn_fifo_probe != NULL;
+		return evtchn_fifo_probe;
 	case CH_3L:
-		return evtchn_3l_probe != NULL;
+		return evtchn_3l_probe;
 	default:
 		return false;
 	}
@@ -97,6 +97,11 @@ void ch_fail(const char *file, int line, const char *func, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\n");
+}
+
+void ch_bail(void)
+{
+	exit(1);
 }
 
 unsigned int ch_nr_upcall(void)
@@ -150,7 +155,7 @@ int ch_setup(enum ch_abi abi, unsigned int nr_upcall, unsigned int nr_cpus)
 	evtchn_port_t port;
 	int rc;
 
-	if (nr_upcall < 1 || nr_cpus < nr_upcall + 1 || nr_cpus > NR_CPUS)
+	if (nr_upcall < 1 || nr_cpus < nr_upcall + 1 || nr_cpus > ARRAY_SIZE(ch.thr))
 		return -EINVAL;
 	memset(&ch, 0, sizeof(ch));
 	ch.nr_cpus = nr_cpus;
@@ -182,7 +187,7 @@ int ch_setup(enum ch_abi abi, unsigned int nr_upcall, unsigned int nr_cpus)
 
 	/* The other CPUs come up: the core's CPU hotplug "prepare" step. */
 	if (!kc_cpuhp_startup)
-		return -ENOSYS;
+		return -ENOENT;
 	for (cpu = 1; cpu < nr_cpus; cpu++) {
 		rc = kc_cpuhp_startup(cpu);
 		if (rc)
@@ -248,7 +253,7 @@ irqreturn_t ch_handler(int irq, void *dev_id)
 	       !__atomic_compare_exchange_n(&d->seen, &seen, raised, false,
 					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		;
-	if (cpu < NR_CPUS)
+	if (cpu < ARRAY_SIZE(d->per_cpu))
 		__atomic_add_fetch(&d->per_cpu[cpu], 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&d->last_cpu, (int)cpu, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&d->calls, 1, __ATOMIC_SEQ_CST);
@@ -266,9 +271,8 @@ int ch_bind_interdomain(struct ch_dev *d)
 	d->lateeoi = true;
 	/* Xen signals a new interdomain port once: counted as a raise. */
 	__atomic_add_fetch(&d->raised, 1, __ATOMIC_SEQ_CST);
-	irq = bind_interdomain_evtchn_to_irqhandler_lateeoi(&d->xb, offer,
-							   ch_handler, 0,
-							   "ch-interdomain", d);
+	irq = bind_interdomain_evtchn_to_irqhandler_lateeoi(&d->xb, offer, ch_handler, 0,
+							    "ch-interdomain", d);
 	if (irq < 0) {
 		__atomic_sub_fetch(&d->raised, 1, __ATOMIC_SEQ_CST);
 		return irq;

@@ -114,15 +114,21 @@ extern u64 ch_seed;
 extern bool ch_verbose;
 u64 ch_rand(u64 *state);
 
+/*
+ * A failed assertion says where and why (ch_fail()), then ends the test:
+ * each test runs in a child process of its own (core_main.c), which exits
+ * (ch_bail()), as with kselftest_harness.h's ASSERT_*().
+ */
 void ch_fail(const char *file, int line, const char *func,
-	     const char *fmt, ...) __attribute__((__format__(printf, 4, 5)));
+	     const char *fmt, ...) __printf(4, 5);
+__noreturn void ch_bail(void);
 
 #define ASSERT_TRUE(c)							\
 	do {								\
 		if (!(c)) {						\
 			ch_fail(__FILE__, __LINE__, __func__,		\
 				"%s is false", #c);			\
-			return false;					\
+			ch_bail();					\
 		}							\
 	} while (0)
 #define ASSERT_FALSE(c)		ASSERT_TRUE(!(c))
@@ -133,7 +139,7 @@ void ch_fail(const char *file, int line, const char *func,
 			ch_fail(__FILE__, __LINE__, __func__,		\
 				"%s %s %s: %lld vs %lld",		\
 				#a, #op, #b, __va, __vb);		\
-			return false;					\
+			ch_bail();					\
 		}							\
 	} while (0)
 #define ASSERT_EQ(a, b)		__ASSERT_CMP(a, ==, b)
@@ -151,7 +157,7 @@ void ch_fail(const char *file, int line, const char *func,
 				"%s == %s: \"%s\" vs \"%s\"", #a, #b,	\
 				__sa ? __sa : "(null)",			\
 				__sb ? __sb : "(null)");		\
-			return false;					\
+			ch_bail();					\
 		}							\
 	} while (0)
 

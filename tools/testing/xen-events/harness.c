@@ -135,6 +135,11 @@ void hx_fail(const char *file, int line, const char *func, const char *fmt, ...)
 	fprintf(stderr, "HX-FAIL: %s:%d: %s(): %s\n", file, line, func, msg);
 }
 
+void hx_bail(void)
+{
+	exit(1);
+}
+
 static void violation(const char *fmt, ...)
 {
 	va_list ap;

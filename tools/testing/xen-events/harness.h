@@ -205,15 +205,21 @@ extern bool hx_verbose;
 u64 hx_rand(void);
 unsigned int hx_rand_below(unsigned int n);
 
+/*
+ * A failed assertion says where and why (hx_fail()), then ends the test:
+ * each test runs in a child process of its own (main.c), which exits
+ * (hx_bail()), as with kselftest_harness.h's ASSERT_*().
+ */
 void hx_fail(const char *file, int line, const char *func,
-	     const char *fmt, ...) __attribute__((__format__(printf, 4, 5)));
+	     const char *fmt, ...) __printf(4, 5);
+__noreturn void hx_bail(void);
 
 #define ASSERT_TRUE(c)							\
 	do {								\
 		if (!(c)) {						\
 			hx_fail(__FILE__, __LINE__, __func__,		\
 				"%s is false", #c);			\
-			return false;					\
+			hx_bail();					\
 		}							\
 	} while (0)
 #define ASSERT_FALSE(c)		ASSERT_TRUE(!(c))
@@ -224,7 +230,7 @@ void hx_fail(const char *file, int line, const char *func,
 			hx_fail(__FILE__, __LINE__, __func__,		\
 				"%s %s %s: %lld vs %lld",		\
 				#a, #op, #b, __va, __vb);		\
-			return false;					\
+			hx_bail();					\
 		}							\
 	} while (0)
 #define ASSERT_EQ(a, b)		__ASSERT_CMP(a, ==, b)

@@ -114,13 +114,13 @@ __attribute__((constructor)) static void one_cpu_init(void)
 {
 	unsigned int cpu;
 
-	for (cpu = 0; cpu < NR_CPUS; cpu++)
+	for (cpu = 0; cpu < ARRAY_SIZE(one_cpu); cpu++)
 		one_cpu[cpu].bits[cpu / BITS_PER_LONG] |= BIT(cpu % BITS_PER_LONG);
 }
 
 const struct cpumask *cpumask_of(unsigned int cpu)
 {
-	return &one_cpu[cpu % NR_CPUS];
+	return &one_cpu[cpu % ARRAY_SIZE(one_cpu)];
 }
 
 /* ---- RCU ------------------------------------------------------------------------ */
@@ -189,8 +189,8 @@ void rcu_read_lock(void)
 	struct kc_rcu_slot *s = &rcu_slot[me];
 
 	WARN(rcu_not_watching,
-	     "rcu_read_lock() on CPU %d, which RCU no longer watches (offline)",
-	     shim_cpu);
+	     "%s() on CPU %d, which RCU no longer watches (offline)",
+	     __func__, shim_cpu);
 
 	/* Sequentially consistent: ordered before the reads of the section. */
 	__atomic_store_n(&s->nest, s->nest + 1, __ATOMIC_SEQ_CST);
@@ -203,7 +203,7 @@ void rcu_read_unlock(void)
 
 	kc_chaos_point();
 	if (rcu_me < 0 || !rcu_slot[rcu_me].nest)
-		shim_bug(__FILE__, __LINE__, "rcu_read_unlock() without lock");
+		shim_bug(__FILE__, __LINE__, "read-side unlock without a lock");
 	s = &rcu_slot[rcu_me];
 	if (s->nest == 1)
 		__atomic_add_fetch(&s->gen, 1, __ATOMIC_SEQ_CST);
@@ -221,7 +221,7 @@ void synchronize_rcu(void)
 	bool wait[KC_RCU_SLOTS];
 	int i;
 
-	WARN(kc_in_rcu_reader(), "synchronize_rcu() inside a read-side section");
+	WARN(kc_in_rcu_reader(), "%s() inside a read-side section", __func__);
 	might_sleep();
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (i = 0; i < KC_RCU_SLOTS; i++) {
@@ -622,7 +622,8 @@ void xa_destroy(struct xarray *xa)
 	free(xa->entry);
 	xa->index = NULL;
 	xa->entry = NULL;
-	xa->nr = xa->cap = 0;
+	xa->nr = 0;
+	xa->cap = 0;
 	pthread_mutex_unlock(&xa->lock);
 }
 
@@ -705,7 +706,8 @@ static int desc_new_at(unsigned int irq)
 	/* As a new dynamic descriptor: not requestable, disabled, masked. */
 	desc->status = IRQ_NOREQUEST | IRQ_NOPROBE | IRQ_NOAUTOEN;
 	desc->depth = 1;
-	desc->disabled = desc->masked = true;
+	desc->disabled = true;
+	desc->masked = true;
 	cpumask_copy(&desc->irq_data.affinity, cpu_possible_mask);
 	descs_live++;
 	__atomic_store_n(&descs[irq], desc, __ATOMIC_RELEASE);
@@ -1039,7 +1041,7 @@ const void *free_irq(unsigned int irq, void *dev_id)
 	unsigned long f;
 
 	might_sleep();
-	if (WARN(!desc, "free_irq(%u): no such IRQ", irq))
+	if (WARN(!desc, "%s(%u): no such IRQ", __func__, irq))
 		return NULL;
 	raw_spin_lock_irqsave(&desc->lock, f);
 	if (!desc->handler || desc->dev_id != dev_id) {
@@ -1054,7 +1056,8 @@ const void *free_irq(unsigned int irq, void *dev_id)
 	c = desc->irq_data.chip;
 	if (c->irq_shutdown) {
 		c->irq_shutdown(&desc->irq_data);
-		desc->masked = desc->disabled = true;
+		desc->masked = true;
+		desc->disabled = true;
 	} else {
 		chip_disable(desc);
 	}
@@ -1093,9 +1096,9 @@ void enable_irq(unsigned int irq)
 	if (!desc)
 		return;
 	raw_spin_lock_irqsave(&desc->lock, f);
-	if (!desc->depth)
+	if (!desc->depth) {
 		WARN(1, "Unbalanced enable for IRQ %u", irq);
-	else if (!--desc->depth && desc->started) {
+	} else if (!--desc->depth && desc->started) {
 		chip_enable(desc);
 		chip_resend(desc);
 	}
@@ -1291,13 +1294,13 @@ bool kc_irq_masked(unsigned int irq)
 int HYPERVISOR_sched_op(int cmd, void *arg)
 {
 	__atomic_add_fetch(&kc_stats.other_hypercalls, 1, __ATOMIC_RELAXED);
-	return -ENOSYS;
+	return -XEN_ENOSYS;
 }
 
 int HYPERVISOR_vcpu_op(int cmd, int vcpu, void *arg)
 {
 	__atomic_add_fetch(&kc_stats.other_hypercalls, 1, __ATOMIC_RELAXED);
-	return -ENOSYS;
+	return -XEN_ENOSYS;
 }
 
 /*
@@ -1357,7 +1360,7 @@ int HYPERVISOR_physdev_op(int cmd, void *arg)
 	}
 unserved:
 	__atomic_add_fetch(&kc_stats.other_hypercalls, 1, __ATOMIC_RELAXED);
-	return -ENOSYS;
+	return -XEN_ENOSYS;
 }
 
 /* ---- events_setup.c's services ------------------------------------------------------------ */
@@ -1365,13 +1368,13 @@ unserved:
 int xen_set_callback_via(u64 via)
 {
 	__atomic_add_fetch(&kc_stats.other_hypercalls, 1, __ATOMIC_RELAXED);
-	return -ENOSYS;
+	return -XEN_ENOSYS;
 }
 
 int HYPERVISOR_hvm_op(int op, void *arg)
 {
 	__atomic_add_fetch(&kc_stats.other_hypercalls, 1, __ATOMIC_RELAXED);
-	return -ENOSYS;
+	return -XEN_ENOSYS;
 }
 
 void (*kc_park_hook)(bool park);
@@ -1551,40 +1554,36 @@ static void single_stop(struct seq_file *m, void *v)
 {
 }
 
-struct single {
-	struct seq_operations op;
-	void *data;
+static int single_show(struct seq_file *m, void *v)
+{
+	return m->single_show(m, v);
+}
+
+static const struct seq_operations single_ops = {
+	.start = single_start,
+	.next = single_next,
+	.stop = single_stop,
+	.show = single_show,
 };
 
 int single_open(struct file *file, int (*show)(struct seq_file *m, void *v),
 		void *data)
 {
-	struct single *s = calloc(1, sizeof(*s));
+	struct seq_file *m;
 	int ret;
 
-	if (!s)
-		return -ENOMEM;
-	s->op.start = single_start;
-	s->op.next = single_next;
-	s->op.stop = single_stop;
-	s->op.show = show;
-	ret = seq_open(file, &s->op);
-	if (ret) {
-		free(s);
+	ret = seq_open(file, &single_ops);
+	if (ret)
 		return ret;
-	}
-	((struct seq_file *)file->private_data)->private = data;
+	m = file->private_data;
+	m->private = data;
+	m->single_show = show;
 	return 0;
 }
 
 int single_release(struct inode *inode, struct file *file)
 {
-	struct seq_file *m = file->private_data;
-	const struct seq_operations *op = m->op;
-
-	seq_release(inode, file);
-	free((void *)op);
-	return 0;
+	return seq_release(inode, file);
 }
 
 void seq_printf(struct seq_file *m, const char *fmt, ...)
@@ -1603,7 +1602,7 @@ void seq_printf(struct seq_file *m, const char *fmt, ...)
 		m->size = m->size ? m->size * 2 : 4096;
 		m->buf = realloc(m->buf, m->size);
 		if (!m->buf)
-			shim_bug(__FILE__, __LINE__, "seq_printf: no memory");
+			shim_bug(__FILE__, __LINE__, "seq_file: out of memory");
 	}
 }
 

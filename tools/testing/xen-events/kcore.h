@@ -11,7 +11,7 @@
 
 /* IRQ numbers handed out: KC_FIRST_IRQ .. KC_NR_IRQS - 1, lowest free first. */
 #define KC_FIRST_IRQ	16
-#define KC_NR_IRQS	(1 << 16)
+#define KC_NR_IRQS	((int)BIT(16))
 
 struct kc_stats {
 	unsigned long grace_periods;	/* synchronize_rcu() calls done */

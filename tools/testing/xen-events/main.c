@@ -35,15 +35,6 @@
  */
 static enum hx_abi test_abi;
 
-#include "tests/model.c"
-#include "tests/delivery.c"
-#include "tests/abi.c"
-#include "tests/twolevel.c"
-#include "tests/fifo.c"
-#include "tests/concurrency.c"
-#include "tests/hostile.c"
-#include "tests/threelevel.c"
-
 /*
  * A test runs once per ABI in @abis that is built, named ABI/name; or, in
  * a @group, once if every ABI in @abis is built, named group/name.
@@ -57,21 +48,47 @@ struct hx_test {
 };
 
 #define TEST(fn)		{ "model", #fn, test_##fn, 0, 0 }
-#define TEST_ABI(fn, abis)	{ NULL, #fn, test_##fn, (abis), 0 }
-#define TEST_ABI_T(fn, abis, t)	{ NULL, #fn, test_##fn, (abis), (t) }
+#define TEST_ABI(fn, abis)	{ NULL, #fn, test_##fn, abis, 0 }
+#define TEST_ABI_T(fn, abis, t)	{ NULL, #fn, test_##fn, abis, t }
 #define TEST_GROUP(group, fn, abis, t) \
-	{ #group, #fn, test_##fn, (abis), (t) }
+	{ #group, #fn, test_##fn, abis, t }
 
-static const struct hx_test tests[] = {
-	MODEL_TESTS
-	DELIVERY_TESTS
-	TWOLEVEL_TESTS
-	FIFO_TESTS
-	CONCURRENCY_TESTS
-	HOSTILE_TESTS
-	ABI_TESTS
-	THREELEVEL_TESTS
+#include "tests/model.c"
+#include "tests/delivery.c"
+#include "tests/abi.c"
+#include "tests/twolevel.c"
+#include "tests/fifo.c"
+#include "tests/concurrency.c"
+#include "tests/hostile.c"
+#include "tests/threelevel.c"
+
+/* Each file's table of tests, in the order they run. */
+static const struct {
+	const struct hx_test *tests;
+	size_t nr;
+} suites[] = {
+	{ model_tests, ARRAY_SIZE(model_tests) },
+	{ delivery_tests, ARRAY_SIZE(delivery_tests) },
+	{ twolevel_tests, ARRAY_SIZE(twolevel_tests) },
+	{ fifo_tests, ARRAY_SIZE(fifo_tests) },
+	{ concurrency_tests, ARRAY_SIZE(concurrency_tests) },
+	{ hostile_tests, ARRAY_SIZE(hostile_tests) },
+	{ abi_tests, ARRAY_SIZE(abi_tests) },
+	{ threelevel_tests, ARRAY_SIZE(threelevel_tests) },
 };
+
+/* The @i-th test of all the suites, in order; NULL past the last one. */
+static const struct hx_test *nth_test(size_t i)
+{
+	size_t s;
+
+	for (s = 0; s < ARRAY_SIZE(suites); s++) {
+		if (i < suites[s].nr)
+			return &suites[s].tests[i];
+		i -= suites[s].nr;
+	}
+	return NULL;
+}
 
 static unsigned int default_timeout = 60;
 
@@ -288,8 +305,8 @@ int main(int argc, char **argv)
 			printf("# backend %s: %s\n", hx_abi_name[i],
 			       hx_abi_built(i) ? "built" : "not built");
 
-	for (i = 0; i < ARRAY_SIZE(tests); i++) {
-		const struct hx_test *t = &tests[i];
+	for (i = 0; nth_test(i); i++) {
+		const struct hx_test *t = nth_test(i);
 		unsigned int abi;
 
 		for (abi = 0; abi < HX_NR_ABIS; abi++) {

@@ -28,10 +28,10 @@
 
 #include "model.h"
 
-#define W_PENDING	(1U << EVTCHN_FIFO_PENDING)
-#define W_MASKED	(1U << EVTCHN_FIFO_MASKED)
-#define W_LINKED	(1U << EVTCHN_FIFO_LINKED)
-#define W_BUSY		(1U << EVTCHN_FIFO_BUSY)
+#define W_PENDING	((u32)BIT(EVTCHN_FIFO_PENDING))
+#define W_MASKED	((u32)BIT(EVTCHN_FIFO_MASKED))
+#define W_LINKED	((u32)BIT(EVTCHN_FIFO_LINKED))
+#define W_BUSY		((u32)BIT(EVTCHN_FIFO_BUSY))
 #define W_LINK		((u32)EVTCHN_FIFO_LINK_MASK)
 
 /* Per-vCPU VIRQs; every other VIRQ is global (bound on vCPU 0). */
@@ -67,8 +67,13 @@ struct mx_vcpu {
 };
 
 /* Port @port's word and bit in an L3 bitmap (pages as Xen maps them). */
-#define L3_WORD(map, port) \
-	(&(map)[(port) / MX_3L_W / MX_3L_PAGE_WORDS][(port) / MX_3L_W % MX_3L_PAGE_WORDS])
+static xen_ulong_t *l3_word(xen_ulong_t **map, evtchn_port_t port)
+{
+	unsigned int word = port / MX_3L_W;
+
+	return &map[word / MX_3L_PAGE_WORDS][word % MX_3L_PAGE_WORDS];
+}
+
 #define L3_BIT(port)	((xen_ulong_t)1 << ((port) % MX_3L_W))
 
 struct mx_peer_port {
@@ -148,8 +153,9 @@ static void port_read_lock(struct mx_port *p)
 
 	for (;;) {
 		v = __atomic_load_n(&p->lock, __ATOMIC_RELAXED);
-		if (v >= 0 && __atomic_compare_exchange_n(&p->lock, &v, v + 1,
-				false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		if (v >= 0 &&
+		    __atomic_compare_exchange_n(&p->lock, &v, v + 1, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			return;
 		spin_wait(&n);
 	}
@@ -168,7 +174,7 @@ static void port_write_lock(struct mx_port *p)
 	for (;;) {
 		v = 0;
 		if (__atomic_compare_exchange_n(&p->lock, &v, -1, false,
-				__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			return;
 		spin_wait(&n);
 	}
@@ -308,19 +314,19 @@ void mx_wait_kick(unsigned int vcpu, unsigned int seen, unsigned int usec)
 
 /* ---- 2-level ---------------------------------------------------------- */
 
-static volatile unsigned long *l2_pending(void)
+static unsigned long *l2_pending(void)
 {
-	return (volatile unsigned long *)dom.si->evtchn_pending;
+	return (unsigned long *)dom.si->evtchn_pending;
 }
 
-static volatile unsigned long *l2_mask(void)
+static unsigned long *l2_mask(void)
 {
-	return (volatile unsigned long *)dom.si->evtchn_mask;
+	return (unsigned long *)dom.si->evtchn_mask;
 }
 
-static volatile unsigned long *l2_sel(struct mx_vcpu *v)
+static unsigned long *l2_sel(struct mx_vcpu *v)
 {
-	return (volatile unsigned long *)&v->vi->evtchn_pending_sel;
+	return (unsigned long *)&v->vi->evtchn_pending_sel;
 }
 
 static void l2_raise(struct mx_vcpu *v, evtchn_port_t port)
@@ -590,19 +596,19 @@ static bool g_test_and_set(xen_ulong_t *map, unsigned int bit)
 
 static bool l3_test(xen_ulong_t **map, evtchn_port_t port)
 {
-	return __atomic_load_n(L3_WORD(map, port), __ATOMIC_SEQ_CST) &
+	return __atomic_load_n(l3_word(map, port), __ATOMIC_SEQ_CST) &
 	       L3_BIT(port);
 }
 
 static bool l3_test_and_set(xen_ulong_t **map, evtchn_port_t port)
 {
-	return __atomic_fetch_or(L3_WORD(map, port), L3_BIT(port),
+	return __atomic_fetch_or(l3_word(map, port), L3_BIT(port),
 				 __ATOMIC_SEQ_CST) & L3_BIT(port);
 }
 
 static void l3_clear(xen_ulong_t **map, evtchn_port_t port)
 {
-	__atomic_fetch_and(L3_WORD(map, port), ~L3_BIT(port), __ATOMIC_SEQ_CST);
+	__atomic_fetch_and(l3_word(map, port), ~L3_BIT(port), __ATOMIC_SEQ_CST);
 }
 
 /*
@@ -638,8 +644,10 @@ static void l3_raise(struct mx_vcpu *v, evtchn_port_t port)
 	l3_select(v, port);
 }
 
-/* EVTCHNOP_unmask: clear the mask; a pending port is selected again,
- * whatever the mask bit was before (the guest may have cleared it). */
+/*
+ * EVTCHNOP_unmask: clear the mask; a pending port is selected again,
+ * whatever the mask bit was before (the guest may have cleared it).
+ */
 static void l3_unmask(struct mx_vcpu *v, evtchn_port_t port)
 {
 	l3_clear(dom.l3_mask, port);
@@ -1108,7 +1116,7 @@ static int op_init_control(struct evtchn_init_control *ic)
 	int rc = 0;
 
 	if (dom.cfg.no_fifo)
-		return -ENOSYS;
+		return -XEN_ENOSYS;
 	if (ic->vcpu >= dom.cfg.nr_vcpus)
 		return -ENOENT;
 	if (ic->offset > XEN_PAGE_SIZE - sizeof(struct evtchn_fifo_control_block) ||
@@ -1164,7 +1172,7 @@ static int op_expand_array(struct evtchn_expand_array *ea)
 	int rc = 0;
 
 	if (dom.cfg.no_fifo)
-		return -ENOSYS;
+		return -XEN_ENOSYS;
 	pthread_mutex_lock(&dom.lock);
 	if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) != MX_ABI_FIFO) {
 		rc = -EOPNOTSUPP;
@@ -1193,7 +1201,7 @@ static int op_set_priority(struct evtchn_set_priority *sp)
 	struct mx_port *p;
 
 	if (dom.cfg.no_fifo || __atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) != MX_ABI_FIFO)
-		return -ENOSYS;
+		return -XEN_ENOSYS;
 	if (!port_valid(sp->port) || sp->priority > EVTCHN_FIFO_PRIORITY_MIN)
 		return -EINVAL;
 	p = P(sp->port);
@@ -1388,7 +1396,7 @@ out:
 static int op_3level(struct evtchn_3level *op)
 {
 	if (dom.cfg.no_3l)
-		return -ENOSYS;		/* stock Xen: an unknown sub-op */
+		return -XEN_ENOSYS;		/* stock Xen: an unknown sub-op */
 	if (op->cmd < ARRAY_SIZE(dom.stats.calls_3l))
 		stat_inc(&dom.stats.calls_3l[op->cmd]);
 	switch (op->cmd) {
@@ -1501,7 +1509,7 @@ static int dispatch_op(int cmd, void *arg)
 	case EVTCHNOP_bind_pirq:
 		return -EPERM;	/* no physical IRQs in the model */
 	default:
-		return -ENOSYS;
+		return -XEN_ENOSYS;
 	}
 }
 
@@ -1849,7 +1857,7 @@ bool mx_3l_masked(evtchn_port_t port)
 unsigned long *mx_mask_long(evtchn_port_t port)
 {
 	if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) == MX_ABI_3L && port < MX_3L_PORTS)
-		return (unsigned long *)L3_WORD(dom.l3_mask, port);
+		return (unsigned long *)l3_word(dom.l3_mask, port);
 	if (__atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) == MX_ABI_2L && port < MX_2L_PORTS)
 		return (unsigned long *)dom.si->evtchn_mask +
 		       port / BITS_PER_LONG;
@@ -1859,7 +1867,7 @@ unsigned long *mx_mask_long(evtchn_port_t port)
 bool mx_3l_word_masked(evtchn_port_t port)
 {
 	return __atomic_load_n(&dom.abi, __ATOMIC_ACQUIRE) == MX_ABI_3L && port < MX_3L_PORTS &&
-	       !~__atomic_load_n(L3_WORD(dom.l3_mask, port), __ATOMIC_SEQ_CST);
+	       !~__atomic_load_n(l3_word(dom.l3_mask, port), __ATOMIC_SEQ_CST);
 }
 
 unsigned int mx_3l_pages(void)

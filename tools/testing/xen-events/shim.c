@@ -32,7 +32,7 @@ unsigned int nr_cpu_ids = 1;
 
 unsigned int shim_cpu_checked(long cpu, const char *file, int line)
 {
-	if (cpu < 0 || cpu >= NR_CPUS) {
+	if (cpu < 0 || cpu >= SHIM_PER_CPU_COPIES) {
 		fprintf(stderr, "%s:%d: CPU %ld out of range\n", file, line, cpu);
 		abort();
 	}
@@ -101,7 +101,7 @@ static void log_line(int level, const char *text)
 		fputc('\n', stderr);
 }
 
-int printk(const char *fmt, ...)
+int _printk(const char *fmt, ...)
 {
 	char buf[LOG_WIDTH];
 	int level = LOGLEVEL_WARNING;	/* the kernel's default */
@@ -162,7 +162,7 @@ void panic(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "[cpu%d] Kernel panic - not syncing: ", shim_cpu);
+	fprintf(stderr, "[cpu%d] Kernel %s - not syncing: ", shim_cpu, __func__);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

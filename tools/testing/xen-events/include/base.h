@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/const.h>	/* the UAPI __KERNEL_DIV_ROUND_UP(), __ALIGN_KERNEL() */
 #include <linux/types.h>	/* the UAPI __u8 .. __u64 */
 
 /* ---- Configuration the backends may test ---------------------------- */
@@ -38,14 +39,6 @@
 /* Enough vCPUs for every test; Xen's legacy shared_info holds 32. */
 #define NR_CPUS			8
 
-#define __ARG_PLACEHOLDER_1	0,
-#define __take_second_arg(__ignored, val, ...) val
-#define __is_defined(x)		___is_defined(x)
-#define ___is_defined(val)	____is_defined(__ARG_PLACEHOLDER_##val)
-#define ____is_defined(arg1_or_junk) __take_second_arg(arg1_or_junk 1, 0)
-#define IS_ENABLED(option)	__is_defined(option)
-#define IS_BUILTIN(option)	__is_defined(option)
-
 /* ---- Types ----------------------------------------------------------- */
 
 /* The kernel's own sizes: u64 is unsigned long long, as on x86-64 Linux. */
@@ -57,27 +50,14 @@ typedef __s8 s8;
 typedef __s16 s16;
 typedef __s32 s32;
 typedef __s64 s64;
-typedef unsigned int gfp_t;
-typedef uint64_t phys_addr_t;
-typedef long long ktime_t;
+#define __bitwise		/* sparse only */
+typedef unsigned int __bitwise gfp_t;
+typedef u64 phys_addr_t;
 
-typedef struct {
-	int counter;
-} atomic_t;
-
-typedef struct {
-	long counter;
-} atomic_long_t;
-
-typedef struct {
-	s64 counter;
-} atomic64_t;
+typedef struct { int counter; } atomic_t;
 
 /* ---- Kernel-only error numbers (the usual ones come from <errno.h>) -- */
 
-#ifndef ENOTSUPP
-#define ENOTSUPP	524
-#endif
 #ifndef ERESTARTSYS
 #define ERESTARTSYS	512
 #endif
@@ -87,25 +67,21 @@ typedef struct {
 
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
+/*
+ * The kernel's own attribute macros (__packed, __printf(), __aligned(),
+ * __always_inline, ...): include/linux/compiler_attributes.h, linked from
+ * the kernel tree with the Xen ABI headers (Makefile).  The C library's
+ * <sys/cdefs.h> has __always_inline, __attribute_const__ and
+ * __counted_by of its own.
+ */
 #undef __always_inline
-#define __always_inline		inline __attribute__((__always_inline__))
-#define noinline		__attribute__((__noinline__))
-#define __maybe_unused		__attribute__((__unused__))
-#define __always_unused		__attribute__((__unused__))
-#define __used			__attribute__((__used__))
-#define __must_check		__attribute__((__warn_unused_result__))
-#define __cold			__attribute__((__cold__))
-#define __pure			__attribute__((__pure__))
-#define __noreturn		__attribute__((__noreturn__))
-#define __aligned(x)		__attribute__((__aligned__(x)))
-#define __packed		__attribute__((__packed__))
-#define __printf(a, b)		__attribute__((__format__(printf, a, b)))
-#define fallthrough		__attribute__((__fallthrough__))
+#undef __attribute_const__
+#undef __counted_by
+#include <linux/compiler_attributes.h>
 #define __read_mostly
 #define __ro_after_init
 #define __init
 #define __initdata
-#define __initconst
 #define __exit
 #define __ref
 #define __cpuinit
@@ -115,14 +91,12 @@ typedef struct {
 #define __user
 #define __kernel
 #define __force
-#define __bitwise
 #define __safe
 #define __acquires(x)
 #define __releases(x)
 #define __must_hold(x)
 #define __cond_lock(x, c)	(c)
 #define notrace
-#define __visible
 #define asmlinkage
 #define SMP_CACHE_BYTES		64
 #define L1_CACHE_BYTES		64
@@ -131,8 +105,10 @@ typedef struct {
 #define __cacheline_aligned	____cacheline_aligned
 #define __cacheline_aligned_in_smp ____cacheline_aligned
 
-#define barrier()		__asm__ __volatile__("" ::: "memory")
-#define OPTIMIZER_HIDE_VAR(var)	__asm__ ("" : "=r" (var) : "0" (var))
+static __always_inline void barrier(void)
+{
+	__asm__ __volatile__("" ::: "memory");
+}
 
 #define __same_type(a, b)	__builtin_types_compatible_p(typeof(a), typeof(b))
 #define __must_be_array(a)	0
@@ -152,50 +128,44 @@ typedef struct {
  * ordering TSan sees too.
  */
 #define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_ACQUIRE)
-#define WRITE_ONCE(x, val)	\
-	do { __atomic_store_n(&(x), (val), __ATOMIC_RELEASE); } while (0)
+#define WRITE_ONCE(x, val)	__atomic_store_n(&(x), (val), __ATOMIC_RELEASE)
 #else
-#define READ_ONCE(x)		(*(const volatile typeof(x) *)&(x))
-#define WRITE_ONCE(x, val)	\
-	do { *(volatile typeof(x) *)&(x) = (val); } while (0)
+/*
+ * Elsewhere relaxed atomics, which is what the kernel's volatile accesses
+ * give: one access, neither torn, fused nor invented, and no ordering of
+ * its own (the same mov on x86).
+ */
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, val)	__atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
 #endif
+/* An access the race detector may ignore: a plain one here. */
 #define data_race(expr)		(expr)
 
-#ifdef static_assert
-#undef static_assert
-#endif
-#define static_assert(expr, ...) __shim_static_assert(expr, ##__VA_ARGS__, #expr)
-#define __shim_static_assert(expr, msg, ...) _Static_assert(expr, msg)
-#define BUILD_BUG_ON(cond)	_Static_assert(!(cond), "BUILD_BUG_ON(" #cond ")")
-#define BUILD_BUG_ON_MSG(cond, msg) _Static_assert(!(cond), msg)
-#define BUILD_BUG_ON_ZERO(e)	((int)(sizeof(struct { int : (-!!(e)); })))
+/* A bit-field of negative width: only a constant @e may be false. */
+#define BUILD_BUG_ON_ZERO(e)	((int)(sizeof(struct { int:(-!!(e)); })))
+#define BUILD_BUG_ON(cond)	((void)BUILD_BUG_ON_ZERO(cond))
 #define BUILD_BUG()		BUILD_BUG_ON(1)
 
 /* ---- Arithmetic helpers ---------------------------------------------- */
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
-#define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
-#define __KERNEL_DIV_ROUND_UP(n, d) DIV_ROUND_UP(n, d)
+#define DIV_ROUND_UP		__KERNEL_DIV_ROUND_UP
 #define round_up(x, y)		((((x) - 1) | ((__typeof__(x))((y) - 1))) + 1)
 #define round_down(x, y)	((x) & ~((__typeof__(x))((y) - 1)))
-#define ALIGN(x, a)		(((x) + ((__typeof__(x))(a) - 1)) & ~((__typeof__(x))(a) - 1))
+#define ALIGN(x, a)		__ALIGN_KERNEL((x), (a))
 #define ALIGN_DOWN(x, a)	((x) & ~((__typeof__(x))(a) - 1))
 #define IS_ALIGNED(x, a)	(((x) & ((__typeof__(x))(a) - 1)) == 0)
 #define PTR_ALIGN(p, a)		((typeof(p))ALIGN((unsigned long)(p), (a)))
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
-#define sizeof_field(TYPE, MEMBER) sizeof((((TYPE *)0)->MEMBER))
 
 #define min(a, b) ({ __typeof__(a) __ma = (a); __typeof__(b) __mb = (b); \
 		     __ma < __mb ? __ma : __mb; })
 #define max(a, b) ({ __typeof__(a) __xa = (a); __typeof__(b) __xb = (b); \
 		     __xa > __xb ? __xa : __xb; })
-#define min_t(t, a, b)		min((t)(a), (t)(b))
-#define max_t(t, a, b)		max((t)(a), (t)(b))
+#define min_t(type, a, b)	min((type)(a), (type)(b))
+#define max_t(type, a, b)	max((type)(a), (type)(b))
 #define clamp(v, lo, hi)	min(max(v, lo), hi)
-#define clamp_t(t, v, lo, hi)	clamp((t)(v), (t)(lo), (t)(hi))
-#define swap(a, b) \
-	do { __typeof__(a) __sw = (a); (a) = (b); (b) = __sw; } while (0)
 
 #define U8_MAX		((u8)~0U)
 #define U16_MAX		((u16)~0U)
@@ -226,7 +196,7 @@ typedef struct {
 /* ---- Pages ----------------------------------------------------------- */
 
 #define PAGE_SHIFT		12
-#define PAGE_SIZE		(1UL << PAGE_SHIFT)
+#define PAGE_SIZE		BIT(PAGE_SHIFT)
 #define PAGE_MASK		(~(PAGE_SIZE - 1))
 #define offset_in_page(p)	((unsigned long)(p) & ~PAGE_MASK)
 #define PAGE_ALIGNED(addr)	IS_ALIGNED((unsigned long)(addr), PAGE_SIZE)
@@ -273,34 +243,32 @@ void shim_trace_record(enum shim_trace_kind kind, const char *what,
 		__shim_trace(kind, what, NULL, 0);			\
 		__atomic_thread_fence(order);				\
 	} while (0)
-#define mb()		__shim_fence(SHIM_TR_FULL_MB, "mb", __ATOMIC_SEQ_CST)
-#define rmb()		__shim_fence(SHIM_TR_RMB, "rmb", __ATOMIC_ACQUIRE)
-#define wmb()		__shim_fence(SHIM_TR_WMB, "wmb", __ATOMIC_RELEASE)
-#define smp_mb()	__shim_fence(SHIM_TR_FULL_MB, "smp_mb", __ATOMIC_SEQ_CST)
-#define smp_rmb()	__shim_fence(SHIM_TR_RMB, "smp_rmb", __ATOMIC_ACQUIRE)
-#define smp_wmb()	__shim_fence(SHIM_TR_WMB, "smp_wmb", __ATOMIC_RELEASE)
-#define virt_mb()	__shim_fence(SHIM_TR_FULL_MB, "virt_mb", __ATOMIC_SEQ_CST)
-#define virt_rmb()	__shim_fence(SHIM_TR_RMB, "virt_rmb", __ATOMIC_ACQUIRE)
-#define virt_wmb()	__shim_fence(SHIM_TR_WMB, "virt_wmb", __ATOMIC_RELEASE)
+#define __shim_fence_atomic(what)					\
+	do {								\
+		__shim_trace(SHIM_TR_FULL_MB, what, NULL, 0);		\
+		barrier();						\
+	} while (0)
+/*
+ * Each barrier is the C11 fence of its strength, and recorded in the
+ * trace under its own name.
+ */
+#define mb()		__shim_fence(SHIM_TR_FULL_MB, "mb", __ATOMIC_SEQ_CST)	/* full */
+#define rmb()		__shim_fence(SHIM_TR_RMB, "rmb", __ATOMIC_ACQUIRE)	/* reads */
+#define wmb()		__shim_fence(SHIM_TR_WMB, "wmb", __ATOMIC_RELEASE)	/* writes */
+#define smp_mb()	__shim_fence(SHIM_TR_FULL_MB, "smp_mb", __ATOMIC_SEQ_CST) /* full */
+#define smp_rmb()	__shim_fence(SHIM_TR_RMB, "smp_rmb", __ATOMIC_ACQUIRE)	/* reads */
+#define smp_wmb()	__shim_fence(SHIM_TR_WMB, "smp_wmb", __ATOMIC_RELEASE)	/* writes */
+#define virt_mb()	__shim_fence(SHIM_TR_FULL_MB, "virt_mb", __ATOMIC_SEQ_CST) /* full */
+#define virt_rmb()	__shim_fence(SHIM_TR_RMB, "virt_rmb", __ATOMIC_ACQUIRE)	/* reads */
+#define virt_wmb()	__shim_fence(SHIM_TR_WMB, "virt_wmb", __ATOMIC_RELEASE)	/* writes */
 /* With the atomic next to them, a full barrier; the shim's atomics are. */
-#define smp_mb__before_atomic()						\
-	do {								\
-		__shim_trace(SHIM_TR_FULL_MB, "smp_mb__before_atomic",	\
-			     NULL, 0);					\
-		barrier();						\
-	} while (0)
-#define smp_mb__after_atomic()						\
-	do {								\
-		__shim_trace(SHIM_TR_FULL_MB, "smp_mb__after_atomic",	\
-			     NULL, 0);					\
-		barrier();						\
-	} while (0)
-#define smp_store_mb(var, v)	\
-	do { WRITE_ONCE(var, v); smp_mb(); } while (0)
-#define smp_store_release(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE)
-#define smp_load_acquire(p)	__atomic_load_n(p, __ATOMIC_ACQUIRE)
-#define virt_store_release(p, v) smp_store_release(p, v)
-#define virt_load_acquire(p)	smp_load_acquire(p)
+#define smp_mb__before_atomic()	__shim_fence_atomic("smp_mb__before_atomic") /* full */
+#define smp_mb__after_atomic()	__shim_fence_atomic("smp_mb__after_atomic") /* full */
+#define smp_store_mb(var, v)	({ WRITE_ONCE(var, v); smp_mb(); })	/* store, full */
+#define smp_store_release(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE) /* release */
+#define smp_load_acquire(p)	__atomic_load_n(p, __ATOMIC_ACQUIRE)	/* acquire */
+#define virt_store_release(p, v) smp_store_release(p, v)		/* release */
+#define virt_load_acquire(p)	smp_load_acquire(p)			/* acquire */
 
 /* ---- xchg / cmpxchg -------------------------------------------------- */
 
@@ -309,8 +277,9 @@ void shim_trace_record(enum shim_trace_kind kind, const char *what,
 #define xchg_release(ptr, v)	xchg(ptr, v)
 #define xchg_relaxed(ptr, v)	xchg(ptr, v)
 #define cmpxchg(ptr, o, n) ({						\
-	__typeof__(*(ptr)) __cx_old = (o);				\
-	__atomic_compare_exchange_n(ptr, &__cx_old, n, false,		\
+	__typeof__(ptr) __cx_p = (ptr);					\
+	__typeof__(*__cx_p) __cx_old = (o);				\
+	__atomic_compare_exchange_n(__cx_p, &__cx_old, n, false,	\
 				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);\
 	__cx_old;							\
 })
@@ -331,96 +300,142 @@ void shim_trace_record(enum shim_trace_kind kind, const char *what,
 /* ---- atomic_t -------------------------------------------------------- */
 
 #define ATOMIC_INIT(i)		{ (i) }
-#define ATOMIC_LONG_INIT(i)	{ (i) }
-#define ATOMIC64_INIT(i)	{ (i) }
 
-#define __SHIM_ATOMIC_OPS(pfx, t, ct)					\
-static inline ct pfx##_read(const t *v)					\
-{ return __atomic_load_n(&v->counter, __ATOMIC_SEQ_CST); }		\
-static inline void pfx##_set(t *v, ct i)				\
-{ __atomic_store_n(&v->counter, i, __ATOMIC_SEQ_CST); }		\
-static inline void pfx##_add(ct i, t *v)				\
-{ __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST); }		\
-static inline void pfx##_sub(ct i, t *v)				\
-{ __atomic_sub_fetch(&v->counter, i, __ATOMIC_SEQ_CST); }		\
-static inline void pfx##_inc(t *v) { pfx##_add(1, v); }		\
-static inline void pfx##_dec(t *v) { pfx##_sub(1, v); }		\
-static inline ct pfx##_add_return(ct i, t *v)				\
-{ return __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST); }	\
-static inline ct pfx##_sub_return(ct i, t *v)				\
-{ return __atomic_sub_fetch(&v->counter, i, __ATOMIC_SEQ_CST); }	\
-static inline ct pfx##_fetch_add(ct i, t *v)				\
-{ return __atomic_fetch_add(&v->counter, i, __ATOMIC_SEQ_CST); }	\
-static inline ct pfx##_fetch_sub(ct i, t *v)				\
-{ return __atomic_fetch_sub(&v->counter, i, __ATOMIC_SEQ_CST); }	\
-static inline ct pfx##_inc_return(t *v) { return pfx##_add_return(1, v); } \
-static inline ct pfx##_dec_return(t *v) { return pfx##_sub_return(1, v); } \
-static inline bool pfx##_dec_and_test(t *v)				\
-{ return pfx##_sub_return(1, v) == 0; }				\
-static inline bool pfx##_inc_and_test(t *v)				\
-{ return pfx##_add_return(1, v) == 0; }				\
-static inline ct pfx##_xchg(t *v, ct n)				\
-{ return __atomic_exchange_n(&v->counter, n, __ATOMIC_SEQ_CST); }	\
-static inline ct pfx##_cmpxchg(t *v, ct o, ct n)			\
-{									\
-	__atomic_compare_exchange_n(&v->counter, &o, n, false,		\
-				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);\
-	return o;							\
-}									\
-static inline bool pfx##_try_cmpxchg(t *v, ct *o, ct n)		\
-{									\
-	return __atomic_compare_exchange_n(&v->counter, o, n, false,	\
-				__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);	\
-}									\
-static inline bool pfx##_add_unless(t *v, ct a, ct u)			\
-{									\
-	ct c = pfx##_read(v);						\
-	do {								\
-		if (c == u)						\
-			return false;					\
-	} while (!pfx##_try_cmpxchg(v, &c, c + a));			\
-	return true;							\
-}									\
-static inline bool pfx##_inc_not_zero(t *v)				\
-{ return pfx##_add_unless(v, 1, 0); }
+static inline int atomic_read(const atomic_t *v)
+{
+	return __atomic_load_n(&v->counter, __ATOMIC_SEQ_CST);
+}
 
-__SHIM_ATOMIC_OPS(atomic, atomic_t, int)
-__SHIM_ATOMIC_OPS(atomic_long, atomic_long_t, long)
-__SHIM_ATOMIC_OPS(atomic64, atomic64_t, s64)
+static inline void atomic_set(atomic_t *v, int i)
+{
+	__atomic_store_n(&v->counter, i, __ATOMIC_SEQ_CST);
+}
 
-#define atomic_read_acquire(v)	smp_load_acquire(&(v)->counter)
-#define atomic_set_release(v, i) smp_store_release(&(v)->counter, (i))
+static inline int atomic_add_return(int i, atomic_t *v)
+{
+	return __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
+static inline int atomic_sub_return(int i, atomic_t *v)
+{
+	return __atomic_sub_fetch(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
+static inline int atomic_fetch_add(int i, atomic_t *v)
+{
+	return __atomic_fetch_add(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
+static inline int atomic_fetch_sub(int i, atomic_t *v)
+{
+	return __atomic_fetch_sub(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
+static inline void atomic_add(int i, atomic_t *v)
+{
+	atomic_add_return(i, v);
+}
+
+static inline void atomic_sub(int i, atomic_t *v)
+{
+	atomic_sub_return(i, v);
+}
+
+static inline void atomic_inc(atomic_t *v)
+{
+	atomic_add(1, v);
+}
+
+static inline void atomic_dec(atomic_t *v)
+{
+	atomic_sub(1, v);
+}
+
+static inline int atomic_inc_return(atomic_t *v)
+{
+	return atomic_add_return(1, v);
+}
+
+static inline int atomic_dec_return(atomic_t *v)
+{
+	return atomic_sub_return(1, v);
+}
+
+static inline bool atomic_dec_and_test(atomic_t *v)
+{
+	return atomic_sub_return(1, v) == 0;
+}
+
+static inline bool atomic_inc_and_test(atomic_t *v)
+{
+	return atomic_add_return(1, v) == 0;
+}
+
+static inline int atomic_xchg(atomic_t *v, int n)
+{
+	return __atomic_exchange_n(&v->counter, n, __ATOMIC_SEQ_CST);
+}
+
+static inline bool atomic_try_cmpxchg(atomic_t *v, int *o, int n)
+{
+	return __atomic_compare_exchange_n(&v->counter, o, n, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+static inline int atomic_cmpxchg(atomic_t *v, int o, int n)
+{
+	atomic_try_cmpxchg(v, &o, n);
+	return o;
+}
+
+static inline bool atomic_add_unless(atomic_t *v, int a, int u)
+{
+	int c = atomic_read(v);
+
+	do {
+		if (c == u)
+			return false;
+	} while (!atomic_try_cmpxchg(v, &c, c + a));
+	return true;
+}
+
+static inline bool atomic_inc_not_zero(atomic_t *v)
+{
+	return atomic_add_unless(v, 1, 0);
+}
+
+#define atomic_read_acquire(v)	smp_load_acquire(&(v)->counter)		/* acquire */
+#define atomic_set_release(v, i) smp_store_release(&(v)->counter, (i))	/* release */
 
 /* ---- Bit operations -------------------------------------------------- */
 
-static inline volatile unsigned long *__shim_bitword(long nr,
-						     const volatile unsigned long *a)
+static inline unsigned long *__shim_bitword(long nr, const unsigned long *a)
 {
-	return (volatile unsigned long *)a + BIT_WORD(nr);
+	return (unsigned long *)a + BIT_WORD(nr);
 }
 
-static inline void set_bit(long nr, volatile unsigned long *addr)
+static inline void set_bit(long nr, unsigned long *addr)
 {
 	__shim_trace(SHIM_TR_SET, "set_bit", __shim_bitword(nr, addr),
 		     BIT_MASK(nr));
 	__atomic_fetch_or(__shim_bitword(nr, addr), BIT_MASK(nr), __ATOMIC_SEQ_CST);
 }
 
-static inline void clear_bit(long nr, volatile unsigned long *addr)
+static inline void clear_bit(long nr, unsigned long *addr)
 {
 	__shim_trace(SHIM_TR_CLEAR, "clear_bit", __shim_bitword(nr, addr),
 		     BIT_MASK(nr));
 	__atomic_fetch_and(__shim_bitword(nr, addr), ~BIT_MASK(nr), __ATOMIC_SEQ_CST);
 }
 
-static inline void change_bit(long nr, volatile unsigned long *addr)
+static inline void change_bit(long nr, unsigned long *addr)
 {
 	__shim_trace(SHIM_TR_CHANGE, "change_bit", __shim_bitword(nr, addr),
 		     BIT_MASK(nr));
 	__atomic_fetch_xor(__shim_bitword(nr, addr), BIT_MASK(nr), __ATOMIC_SEQ_CST);
 }
 
-static inline bool test_and_set_bit(long nr, volatile unsigned long *addr)
+static inline bool test_and_set_bit(long nr, unsigned long *addr)
 {
 	__shim_trace(SHIM_TR_SET, "test_and_set_bit",
 		     __shim_bitword(nr, addr), BIT_MASK(nr));
@@ -428,7 +443,7 @@ static inline bool test_and_set_bit(long nr, volatile unsigned long *addr)
 				 __ATOMIC_SEQ_CST) & BIT_MASK(nr);
 }
 
-static inline bool test_and_clear_bit(long nr, volatile unsigned long *addr)
+static inline bool test_and_clear_bit(long nr, unsigned long *addr)
 {
 	__shim_trace(SHIM_TR_CLEAR, "test_and_clear_bit",
 		     __shim_bitword(nr, addr), BIT_MASK(nr));
@@ -436,7 +451,7 @@ static inline bool test_and_clear_bit(long nr, volatile unsigned long *addr)
 				  __ATOMIC_SEQ_CST) & BIT_MASK(nr);
 }
 
-static inline bool test_and_change_bit(long nr, volatile unsigned long *addr)
+static inline bool test_and_change_bit(long nr, unsigned long *addr)
 {
 	__shim_trace(SHIM_TR_CHANGE, "test_and_change_bit",
 		     __shim_bitword(nr, addr), BIT_MASK(nr));
@@ -444,7 +459,7 @@ static inline bool test_and_change_bit(long nr, volatile unsigned long *addr)
 				  __ATOMIC_SEQ_CST) & BIT_MASK(nr);
 }
 
-static inline bool test_bit(long nr, const volatile unsigned long *addr)
+static inline bool test_bit(long nr, const unsigned long *addr)
 {
 	return __atomic_load_n(__shim_bitword(nr, addr), __ATOMIC_SEQ_CST) &
 	       BIT_MASK(nr);
@@ -455,28 +470,28 @@ static inline bool test_bit(long nr, const volatile unsigned long *addr)
 #define test_and_set_bit_lock(nr, addr)	test_and_set_bit(nr, addr)
 
 /* The non-atomic variants: plain read-modify-write. */
-static inline void __set_bit(long nr, volatile unsigned long *addr)
+static inline void __set_bit(long nr, unsigned long *addr)
 {
 	__shim_trace(SHIM_TR_SET, "__set_bit", __shim_bitword(nr, addr),
 		     BIT_MASK(nr));
 	*__shim_bitword(nr, addr) |= BIT_MASK(nr);
 }
 
-static inline void __clear_bit(long nr, volatile unsigned long *addr)
+static inline void __clear_bit(long nr, unsigned long *addr)
 {
 	__shim_trace(SHIM_TR_CLEAR, "__clear_bit", __shim_bitword(nr, addr),
 		     BIT_MASK(nr));
 	*__shim_bitword(nr, addr) &= ~BIT_MASK(nr);
 }
 
-static inline void __change_bit(long nr, volatile unsigned long *addr)
+static inline void __change_bit(long nr, unsigned long *addr)
 {
 	__shim_trace(SHIM_TR_CHANGE, "__change_bit", __shim_bitword(nr, addr),
 		     BIT_MASK(nr));
 	*__shim_bitword(nr, addr) ^= BIT_MASK(nr);
 }
 
-static inline bool __test_and_set_bit(long nr, volatile unsigned long *addr)
+static inline bool __test_and_set_bit(long nr, unsigned long *addr)
 {
 	bool old = *__shim_bitword(nr, addr) & BIT_MASK(nr);
 
@@ -484,7 +499,7 @@ static inline bool __test_and_set_bit(long nr, volatile unsigned long *addr)
 	return old;
 }
 
-static inline bool __test_and_clear_bit(long nr, volatile unsigned long *addr)
+static inline bool __test_and_clear_bit(long nr, unsigned long *addr)
 {
 	bool old = *__shim_bitword(nr, addr) & BIT_MASK(nr);
 
@@ -613,16 +628,6 @@ static inline unsigned long find_last_bit(const unsigned long *addr,
 	for ((bit) = find_first_bit((addr), (size));			\
 	     (bit) < (size);						\
 	     (bit) = find_next_bit((addr), (size), (bit) + 1))
-
-#define for_each_set_bit_from(bit, addr, size)				\
-	for ((bit) = find_next_bit((addr), (size), (bit));		\
-	     (bit) < (size);						\
-	     (bit) = find_next_bit((addr), (size), (bit) + 1))
-
-#define for_each_clear_bit(bit, addr, size)				\
-	for ((bit) = find_first_zero_bit((addr), (size));		\
-	     (bit) < (size);						\
-	     (bit) = find_next_zero_bit((addr), (size), (bit) + 1))
 
 static inline void bitmap_zero(unsigned long *dst, unsigned int nbits)
 {

@@ -47,65 +47,72 @@
 #define pr_fmt(fmt) fmt
 #endif
 
-__printf(1, 2) int printk(const char *fmt, ...);
+/* The kernel's printk() is a wrapper around _printk(); nothing here calls it. */
+__printf(1, 2) int _printk(const char *fmt, ...);
 __printf(1, 2) static inline int no_printk(const char *fmt, ...)
 {
 	(void)fmt;
 	return 0;
 }
 
-#define pr_emerg(fmt, ...)	printk(KERN_EMERG pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_alert(fmt, ...)	printk(KERN_ALERT pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_crit(fmt, ...)	printk(KERN_CRIT pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_err(fmt, ...)	printk(KERN_ERR pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_warn(fmt, ...)	printk(KERN_WARNING pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_emerg(fmt, ...)	_printk(KERN_EMERG pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_alert(fmt, ...)	_printk(KERN_ALERT pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_crit(fmt, ...)	_printk(KERN_CRIT pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_err(fmt, ...)	_printk(KERN_ERR pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_warn(fmt, ...)	_printk(KERN_WARNING pr_fmt(fmt), ##__VA_ARGS__)
 #define pr_warning		pr_warn
-#define pr_notice(fmt, ...)	printk(KERN_NOTICE pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_info(fmt, ...)	printk(KERN_INFO pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_cont(fmt, ...)	printk(KERN_CONT fmt, ##__VA_ARGS__)
+#define pr_notice(fmt, ...)	_printk(KERN_NOTICE pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_info(fmt, ...)	_printk(KERN_INFO pr_fmt(fmt), ##__VA_ARGS__)
 #ifdef DEBUG
-#define pr_debug(fmt, ...)	printk(KERN_DEBUG pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_debug(fmt, ...)	_printk(KERN_DEBUG pr_fmt(fmt), ##__VA_ARGS__)
 #else
 #define pr_debug(fmt, ...)	no_printk(KERN_DEBUG pr_fmt(fmt), ##__VA_ARGS__)
 #endif
 #define pr_devel(fmt, ...)	no_printk(KERN_DEBUG pr_fmt(fmt), ##__VA_ARGS__)
 
 /* Once per call site (and per test: every test runs in a fresh process). */
-#define printk_once(fmt, ...) ({					\
+#define __shim_printk_once(fmt, ...) ({				\
 	static bool __print_once;					\
 	bool __ret_print_once = !__print_once;				\
 	if (!__print_once) {						\
 		__print_once = true;					\
-		printk(fmt, ##__VA_ARGS__);				\
+		_printk(fmt, ##__VA_ARGS__);				\
 	}								\
 	unlikely(__ret_print_once);					\
 })
-#define pr_emerg_once(fmt, ...)	printk_once(KERN_EMERG pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_alert_once(fmt, ...)	printk_once(KERN_ALERT pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_crit_once(fmt, ...)	printk_once(KERN_CRIT pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_err_once(fmt, ...)	printk_once(KERN_ERR pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_warn_once(fmt, ...)	printk_once(KERN_WARNING pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_notice_once(fmt, ...) printk_once(KERN_NOTICE pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_info_once(fmt, ...)	printk_once(KERN_INFO pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_emerg_once(fmt, ...)	__shim_printk_once(KERN_EMERG pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_alert_once(fmt, ...)	__shim_printk_once(KERN_ALERT pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_crit_once(fmt, ...)	__shim_printk_once(KERN_CRIT pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_err_once(fmt, ...)	__shim_printk_once(KERN_ERR pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_warn_once(fmt, ...)	__shim_printk_once(KERN_WARNING pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_notice_once(fmt, ...) __shim_printk_once(KERN_NOTICE pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_info_once(fmt, ...)	__shim_printk_once(KERN_INFO pr_fmt(fmt), ##__VA_ARGS__)
 #define pr_debug_once(fmt, ...)	no_printk(KERN_DEBUG pr_fmt(fmt), ##__VA_ARGS__)
 
 /* The kernel's default ratelimit: a burst of 10 per call site. */
 #define SHIM_RATELIMIT_BURST	10
-#define printk_ratelimited(fmt, ...) ({					\
+#define __shim_printk_ratelimited(fmt, ...) ({			\
 	static int __rl_count;						\
 	if (__atomic_add_fetch(&__rl_count, 1, __ATOMIC_RELAXED) <=	\
 	    SHIM_RATELIMIT_BURST)					\
-		printk(fmt, ##__VA_ARGS__);				\
+		_printk(fmt, ##__VA_ARGS__);				\
 	else								\
 		shim_note_suppressed();					\
 })
-#define pr_emerg_ratelimited(fmt, ...)	printk_ratelimited(KERN_EMERG pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_alert_ratelimited(fmt, ...)	printk_ratelimited(KERN_ALERT pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_crit_ratelimited(fmt, ...)	printk_ratelimited(KERN_CRIT pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_err_ratelimited(fmt, ...)	printk_ratelimited(KERN_ERR pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_warn_ratelimited(fmt, ...)	printk_ratelimited(KERN_WARNING pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_notice_ratelimited(fmt, ...)	printk_ratelimited(KERN_NOTICE pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_info_ratelimited(fmt, ...)	printk_ratelimited(KERN_INFO pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_emerg_ratelimited(fmt, ...) \
+	__shim_printk_ratelimited(KERN_EMERG pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_alert_ratelimited(fmt, ...) \
+	__shim_printk_ratelimited(KERN_ALERT pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_crit_ratelimited(fmt, ...) \
+	__shim_printk_ratelimited(KERN_CRIT pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_err_ratelimited(fmt, ...) \
+	__shim_printk_ratelimited(KERN_ERR pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_warn_ratelimited(fmt, ...) \
+	__shim_printk_ratelimited(KERN_WARNING pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_notice_ratelimited(fmt, ...) \
+	__shim_printk_ratelimited(KERN_NOTICE pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_info_ratelimited(fmt, ...) \
+	__shim_printk_ratelimited(KERN_INFO pr_fmt(fmt), ##__VA_ARGS__)
 #define pr_debug_ratelimited(fmt, ...)	no_printk(KERN_DEBUG pr_fmt(fmt), ##__VA_ARGS__)
 
 void shim_note_suppressed(void);
@@ -115,10 +122,13 @@ void dump_stack(void);
 
 __noreturn void shim_bug(const char *file, int line, const char *what);
 void shim_warn(const char *file, int line, const char *fmt, ...)
-	__attribute__((__format__(printf, 3, 4)));
+	__printf(3, 4);
 
-#define BUG()		shim_bug(__FILE__, __LINE__, "BUG()")
-#define BUG_ON(cond)							\
+/* BUG() and BUG_ON() are the shim's, which say where and abort. */
+#define BUG		__shim_bug
+#define BUG_ON		__shim_bug_on
+#define __shim_bug()	shim_bug(__FILE__, __LINE__, "BUG()")
+#define __shim_bug_on(cond)						\
 	do {								\
 		if (unlikely(cond))					\
 			shim_bug(__FILE__, __LINE__, "BUG_ON(" #cond ")"); \
@@ -179,11 +189,11 @@ static inline unsigned long shim_irq_save(void)
 	return was;
 }
 
-#define local_irq_save(flags)	do { (flags) = shim_irq_save(); } while (0)
-#define local_irq_restore(flags) do { shim_irqs_off = !!(flags); } while (0)
-#define local_irq_disable()	do { shim_irqs_off = true; } while (0)
-#define local_irq_enable()	do { shim_irqs_off = false; } while (0)
-#define local_save_flags(flags)	do { (flags) = shim_irqs_off; } while (0)
+#define local_irq_save(flags)	((void)((flags) = shim_irq_save()))
+#define local_irq_restore(flags) ((void)(shim_irqs_off = !!(flags)))
+#define local_irq_disable()	((void)(shim_irqs_off = true))
+#define local_irq_enable()	((void)(shim_irqs_off = false))
+#define local_save_flags(flags)	((void)((flags) = shim_irqs_off))
 #define irqs_disabled()		(shim_irqs_off)
 #define irqs_disabled_flags(f)	(!!(f))
 #define raw_local_irq_save	local_irq_save
@@ -195,12 +205,22 @@ static inline unsigned long shim_irq_save(void)
  * thread's "interrupts" off, as the kernel's do.
  */
 #include <pthread.h>
-typedef struct { pthread_mutex_t m; } spinlock_t;
+struct spinlock {
+	pthread_mutex_t m;
+};
+
+#define spinlock_t		struct spinlock	/* a typedef in the kernel */
 #define DEFINE_SPINLOCK(x)	spinlock_t x = { PTHREAD_MUTEX_INITIALIZER }
 #define spin_lock_irqsave(l, flags)					\
-	do { local_irq_save(flags); pthread_mutex_lock(&(l)->m); } while (0)
+	do {								\
+		local_irq_save(flags);					\
+		pthread_mutex_lock(&(l)->m);				\
+	} while (0)
 #define spin_unlock_irqrestore(l, flags)				\
-	do { pthread_mutex_unlock(&(l)->m); local_irq_restore(flags); } while (0)
+	do {								\
+		pthread_mutex_unlock(&(l)->m);				\
+		local_irq_restore(flags);				\
+	} while (0)
 
 /* Sleeping with interrupts off is a bug the kernel would flag. */
 #define might_sleep()							\
@@ -220,8 +240,6 @@ void cpu_relax(void);
 struct cpumask {
 	unsigned long bits[BITS_TO_LONGS(NR_CPUS)];
 };
-typedef struct cpumask cpumask_t;
-typedef struct cpumask cpumask_var_t[1];
 
 extern struct cpumask shim_cpu_online_mask, shim_cpu_possible_mask;
 extern unsigned int nr_cpu_ids;
@@ -244,9 +262,7 @@ extern unsigned int nr_cpu_ids;
 #define num_online_cpus()	cpumask_weight(cpu_online_mask)
 #define num_possible_cpus()	nr_cpu_ids
 #define num_present_cpus()	nr_cpu_ids
-#define for_each_cpu(cpu, mask)						\
-	for ((cpu) = cpumask_first(mask); (cpu) < nr_cpu_ids;		\
-	     (cpu) = cpumask_next((cpu), (mask)))
+#define for_each_cpu(cpu, mask)	for_each_set_bit(cpu, cpumask_bits(mask), nr_cpu_ids)
 #define for_each_online_cpu(cpu)	for_each_cpu((cpu), cpu_online_mask)
 #define for_each_possible_cpu(cpu)	for_each_cpu((cpu), cpu_possible_mask)
 #define for_each_present_cpu(cpu)	for_each_possible_cpu(cpu)
@@ -259,17 +275,20 @@ extern unsigned int nr_cpu_ids;
  * A per-CPU variable is an array of NR_CPUS copies; &var is then a pointer
  * to that array, which is what per_cpu_ptr() indexes.
  */
-#define DECLARE_PER_CPU(type, name)	extern __typeof__(type) name[NR_CPUS]
-#define DEFINE_PER_CPU(type, name)	__typeof__(type) name[NR_CPUS]
+#define SHIM_PER_CPU_COPIES	NR_CPUS	/* the CPU numbers per_cpu_ptr() takes */
+#define __DEFINE_PER_CPU_TYPE(t)	__typeof__(t)
+#define __PER_CPU_COPIES(name)		name[SHIM_PER_CPU_COPIES]
+#define DEFINE_PER_CPU(t, name)		__DEFINE_PER_CPU_TYPE(t) __PER_CPU_COPIES(name)
+#define DECLARE_PER_CPU(type, name)	extern DEFINE_PER_CPU(type, name)
 #define DECLARE_PER_CPU_ALIGNED		DECLARE_PER_CPU
 #define DEFINE_PER_CPU_ALIGNED(type, name) \
-	__typeof__(type) name[NR_CPUS] ____cacheline_aligned
+	DEFINE_PER_CPU(type, name) ____cacheline_aligned
 #define DEFINE_PER_CPU_SHARED_ALIGNED	DEFINE_PER_CPU_ALIGNED
 #define DECLARE_PER_CPU_SHARED_ALIGNED	DECLARE_PER_CPU
 #define DEFINE_PER_CPU_READ_MOSTLY	DEFINE_PER_CPU
 #define DECLARE_PER_CPU_READ_MOSTLY	DECLARE_PER_CPU
 #define DEFINE_PER_CPU_PAGE_ALIGNED(type, name) \
-	__typeof__(type) name[NR_CPUS] __aligned(PAGE_SIZE)
+	DEFINE_PER_CPU(type, name) __aligned(PAGE_SIZE)
 #define EXPORT_PER_CPU_SYMBOL(x)
 #define EXPORT_PER_CPU_SYMBOL_GPL(x)
 
@@ -283,9 +302,9 @@ extern unsigned int nr_cpu_ids;
 #define put_cpu_var(var)	preempt_enable()
 
 #define __this_cpu_read(var)		(this_cpu(var))
-#define __this_cpu_write(var, v)	do { this_cpu(var) = (v); } while (0)
-#define __this_cpu_add(var, v)		do { this_cpu(var) += (v); } while (0)
-#define __this_cpu_sub(var, v)		do { this_cpu(var) -= (v); } while (0)
+#define __this_cpu_write(var, v)	((void)(this_cpu(var) = (v)))
+#define __this_cpu_add(var, v)		((void)(this_cpu(var) += (v)))
+#define __this_cpu_sub(var, v)		((void)(this_cpu(var) -= (v)))
 #define __this_cpu_inc(var)		__this_cpu_add(var, 1)
 #define __this_cpu_dec(var)		__this_cpu_sub(var, 1)
 #define __this_cpu_inc_return(var)	(++this_cpu(var))
@@ -346,8 +365,13 @@ void shim_kfree(const void *p);
 
 #define kmalloc(size, gfp)	shim_kmalloc((size), (gfp))
 #define kzalloc(size, gfp)	shim_kmalloc((size), (gfp) | __GFP_ZERO)
-#define kmalloc_array(n, size, gfp) \
-	((n) && (size) > SIZE_MAX / (n) ? NULL : kmalloc((n) * (size), (gfp)))
+static inline void *kmalloc_array(size_t n, size_t size, gfp_t gfp)
+{
+	if (n && size > SIZE_MAX / n)
+		return NULL;
+	return kmalloc(n * size, gfp);
+}
+
 #define kcalloc(n, size, gfp)	kmalloc_array((n), (size), (gfp) | __GFP_ZERO)
 #define kfree(p)		shim_kfree(p)
 #define kvmalloc(size, gfp)	kmalloc((size), (gfp))
@@ -361,9 +385,9 @@ void shim_kfree(const void *p);
 
 /* ---- Module and symbol plumbing (no-ops) ------------------------------ */
 
-#define EXPORT_SYMBOL(sym)
-#define EXPORT_SYMBOL_GPL(sym)
-#define EXPORT_SYMBOL_NS_GPL(sym, ns)
+#define EXPORT_SYMBOL		__shim_no_export
+#define EXPORT_SYMBOL_GPL	__shim_no_export
+#define __shim_no_export(sym)
 #define MODULE_LICENSE(x)
 #define MODULE_AUTHOR(x)
 #define MODULE_DESCRIPTION(x)

@@ -46,10 +46,13 @@ void kc_chaos_point(void);
 #endif
 #define NUMA_NO_NODE	(-1)
 #define NSEC_PER_SEC	1000000000ULL
-#define ilog2(n)	((n) ? (int)(63 - __builtin_clzll((u64)(n))) : -1)
+static inline int ilog2(u64 n)
+{
+	return n ? 63 - __builtin_clzll(n) : -1;
+}
 
 int scnprintf(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((__format__(printf, 3, 4)));
+	__printf(3, 4);
 #define lockdep_is_held(l)	((void)(l), 1)
 
 /* ---- Lists ----------------------------------------------------------------- */
@@ -149,12 +152,14 @@ static inline bool list_empty_careful(const struct list_head *head)
 
 /* ---- Raw spinlocks and mutexes (pthread mutexes) ---------------------------- */
 
-typedef struct {
+struct raw_spinlock {
 	pthread_mutex_t m;
-} raw_spinlock_t;
+};
 
+/* The kernel's type name (a typedef there) for what the core declares. */
+#define raw_spinlock_t			struct raw_spinlock
 #define __RAW_SPIN_LOCK_UNLOCKED(x)	{ PTHREAD_MUTEX_INITIALIZER }
-#define DEFINE_RAW_SPINLOCK(x)	raw_spinlock_t x = __RAW_SPIN_LOCK_UNLOCKED(x)
+#define DEFINE_RAW_SPINLOCK(x)		raw_spinlock_t x = { PTHREAD_MUTEX_INITIALIZER }
 
 void kc_lock(pthread_mutex_t *m);
 void kc_unlock(pthread_mutex_t *m);
@@ -199,9 +204,21 @@ static inline void cpumask_copy(struct cpumask *dst, const struct cpumask *src)
 	*dst = *src;
 }
 
+/* The first CPU after @n in both @a and @b, or nr_cpu_ids. */
+static inline unsigned int cpumask_next_and(int n, const struct cpumask *a,
+					    const struct cpumask *b)
+{
+	unsigned int cpu;
+
+	for (cpu = n + 1; cpu < nr_cpu_ids; cpu++)
+		if (cpumask_test_cpu(cpu, a) && cpumask_test_cpu(cpu, b))
+			return cpu;
+	return nr_cpu_ids;
+}
+
 #define for_each_cpu_and(cpu, a, b)					\
-	for_each_cpu(cpu, a)						\
-		if (!cpumask_test_cpu(cpu, b)) {} else
+	for ((cpu) = -1;						\
+	     (cpu) = cpumask_next_and((cpu), (a), (b)), (cpu) < nr_cpu_ids;)
 
 /* ---- RCU --------------------------------------------------------------------- */
 
@@ -265,6 +282,7 @@ static inline u64 get_jiffies_64(void)
 {
 	return __atomic_load_n(&kc_jiffies, __ATOMIC_ACQUIRE);
 }
+
 /* Advance the clock by @n jiffies and run what became due. */
 void kc_jiffies_advance(unsigned long n);
 
@@ -314,8 +332,13 @@ extern struct workqueue_struct *system_wq;
 
 #define __WORK_INITIALIZER(n, f)	{ .func = (f), .entry = LIST_HEAD_INIT((n).entry) }
 #define DECLARE_WORK(n, f)	struct work_struct n = __WORK_INITIALIZER(n, f)
-#define INIT_WORK(w, f)		do { (w)->func = (f); INIT_LIST_HEAD(&(w)->entry); \
-				     (w)->state = 0; } while (0)
+static inline void INIT_WORK(struct work_struct *w, work_func_t f)
+{
+	w->func = f;
+	INIT_LIST_HEAD(&w->entry);
+	w->state = 0;
+}
+
 #define INIT_DELAYED_WORK(dw, f) INIT_WORK(&(dw)->work, f)
 #define INIT_RCU_WORK(rw, f)	INIT_WORK(&(rw)->work, f)
 #define to_delayed_work(w)	container_of(w, struct delayed_work, work)
@@ -365,18 +388,22 @@ static inline bool xa_is_err(const void *e)
 {
 	return (unsigned long)e >= (unsigned long)-MAX_ERRNO;
 }
+
 static inline int xa_err(const void *e)
 {
 	return xa_is_err(e) ? (int)(long)e : 0;
 }
+
 static inline void *xa_mk_value(unsigned long v)
 {
 	return (void *)((v << 1) | 1);
 }
+
 static inline unsigned long xa_to_value(const void *e)
 {
 	return (unsigned long)e >> 1;
 }
+
 static inline bool xa_is_value(const void *e)
 {
 	return (unsigned long)e & 1;
@@ -384,11 +411,14 @@ static inline bool xa_is_value(const void *e)
 
 /* ---- genirq ------------------------------------------------------------------ */
 
-typedef enum irqreturn {
+enum irqreturn {
 	IRQ_NONE = 0,
 	IRQ_HANDLED = 1,
 	IRQ_WAKE_THREAD = 2,
-} irqreturn_t;
+};
+
+/* The kernel's type name (a typedef there) for what handlers return. */
+#define irqreturn_t	enum irqreturn
 
 typedef irqreturn_t (*irq_handler_t)(int irq, void *dev_id);
 
@@ -542,7 +572,7 @@ extern int xen_store_evtchn;
  * The HVM plumbing is stubbed: the harness's guest is PV, whose boot asks
  * CPUID and the feature flags (no HVM vector: 0) and goes no further.
  */
-typedef u64 __attribute__((__aligned__(8))) aligned_u64;	/* linux/types.h */
+typedef u64 __aligned(8) aligned_u64;	/* linux/types.h */
 #include <xen/interface/features.h>
 #include <xen/interface/hvm/hvm_op.h>
 #include <asm/xen/cpuid.h>
@@ -567,22 +597,27 @@ static inline u32 cpuid_eax(u32 op)
 {
 	return 0;
 }
+
 static inline u32 xen_cpuid_base(void)
 {
 	return 0;
 }
+
 static inline int xen_feature(int flag)
 {
 	return 0;
 }
+
 #define alloc_intr_gate(vector, handler)	do { } while (0)
 static inline void native_init_IRQ(void)
 {
 }
+
 static inline int pci_xen_hvm_init(void)
 {
 	return 0;
 }
+
 static inline int pci_xen_initial_domain(void)
 {
 	return 0;
@@ -602,6 +637,7 @@ enum cpuhp_state {
 	CPUHP_INVALID = -1,
 	CPUHP_XEN_EVTCHN_PREPARE = 1,
 };
+
 int cpuhp_setup_state_nocalls(enum cpuhp_state state, const char *name,
 			      int (*startup)(unsigned int cpu),
 			      int (*teardown)(unsigned int cpu));
@@ -613,17 +649,19 @@ struct kernel_param {
 	const char *name;
 	void *arg;
 };
+
 struct kernel_param_ops {
 	int (*set)(const char *val, const struct kernel_param *kp);
 	int (*get)(char *buffer, const struct kernel_param *kp);
 };
+
 #define module_param_cb(name, ops, arg, perm) \
 	const struct kernel_param_ops *kc_param_ops_##name = (ops)
 
 ssize_t strscpy(char *dst, const char *src, size_t size);
 char *strim(char *s);
 int sysfs_emit(char *buf, const char *fmt, ...)
-	__attribute__((__format__(printf, 2, 3)));
+	__printf(2, 3);
 
 /*
  * ---- What events_debugfs.c uses: debugfs files and seq_file ------------------
@@ -637,11 +675,13 @@ int sysfs_emit(char *buf, const char *fmt, ...)
 struct inode {
 	void *i_private;
 };
+
 struct file {
 	void *private_data;
 	loff_t f_pos;
 	struct inode *f_inode;
 };
+
 struct module;
 #define THIS_MODULE	((struct module *)0)
 struct seq_file {
@@ -650,13 +690,16 @@ struct seq_file {
 	loff_t index;
 	const struct seq_operations *op;
 	void *private;
+	int (*single_show)(struct seq_file *m, void *v);	/* single_open() */
 };
+
 struct seq_operations {
 	void *(*start)(struct seq_file *m, loff_t *pos);
 	void (*stop)(struct seq_file *m, void *v);
 	void *(*next)(struct seq_file *m, void *v, loff_t *pos);
 	int (*show)(struct seq_file *m, void *v);
 };
+
 struct file_operations {
 	struct module *owner;
 	int (*open)(struct inode *inode, struct file *file);
@@ -666,6 +709,7 @@ struct file_operations {
 	loff_t (*llseek)(struct file *file, loff_t off, int whence);
 	int (*release)(struct inode *inode, struct file *file);
 };
+
 struct dentry;
 #define SEQ_START_TOKEN	((void *)1)
 
@@ -680,7 +724,7 @@ int single_release(struct inode *inode, struct file *file);
 ssize_t seq_read(struct file *file, char *buf, size_t len, loff_t *ppos);
 loff_t seq_lseek(struct file *file, loff_t off, int whence);
 void seq_printf(struct seq_file *m, const char *fmt, ...)
-	__attribute__((__format__(printf, 2, 3)));
+	__printf(2, 3);
 void seq_puts(struct seq_file *m, const char *s);
 
 #define DEFINE_SEQ_ATTRIBUTE(__name)					\
@@ -714,6 +758,7 @@ static inline unsigned long copy_from_user(void *to, const void *from,
 	memcpy(to, from, n);
 	return 0;
 }
+
 int kstrtoint(const char *s, unsigned int base, int *res);
 
 /* The harness's VFS: the whole of a debugfs file, or a write to it. */

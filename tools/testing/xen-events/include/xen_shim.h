@@ -52,8 +52,15 @@ static inline uint32_t xen_vcpu_nr(int cpu)
 
 /* ---- xen/page.h, asm/xen/page.h --------------------------------------- */
 
+/*
+ * Xen's answer to a hypercall or sub-op it does not have (its
+ * public/errno.h, the same number as Linux's on x86): what the model
+ * returns and what the tests expect back from the kernel.
+ */
+#define XEN_ENOSYS		38
+
 #define XEN_PAGE_SHIFT		12
-#define XEN_PAGE_SIZE		(1UL << XEN_PAGE_SHIFT)
+#define XEN_PAGE_SIZE		BIT(XEN_PAGE_SHIFT)
 #define XEN_PAGE_MASK		(~(XEN_PAGE_SIZE - 1))
 #define xen_offset_in_page(p)	((unsigned long)(p) & ~XEN_PAGE_MASK)
 #define XEN_PFN_PER_PAGE	(PAGE_SIZE / XEN_PAGE_SIZE)

@@ -208,7 +208,7 @@ static bool test_resume_abi_lost(void)
 {
 	static const struct abi_loss fifo = {
 		.host = host_2level_only,
-		.err = -ENOSYS,
+		.err = -XEN_ENOSYS,
 		.warnings = 1,	/* "control block of CPU 0 refused" */
 	};
 	static const struct abi_loss l3 = {
@@ -327,7 +327,8 @@ static bool test_reset_with_ports_bound(void)
 	return fresh_ports_each_once();
 }
 
-#define ABI_TESTS							\
-	TEST_ABI(resume_abi_lost, A_ALL),				\
-	TEST_ABI(reset_with_ports_bound, A_2L),				\
+static const struct hx_test abi_tests[] = {
+	TEST_ABI(resume_abi_lost, A_ALL),
+	TEST_ABI(reset_with_ports_bound, A_2L),
 	TEST_GROUP(abi, boot_choice, A_ALL, 0),
+};

@@ -348,11 +348,12 @@ static bool test_seeded_interleavings(void)
 	return true;
 }
 
-#define CONCURRENCY_TESTS						\
-	TEST_ABI(xen_raises_while_vcpus_consume, A_ALL),		\
-	TEST_ABI(xen_raises_spread_over_max_ports, A_ALL),		\
-	TEST_ABI(guest_ipis_between_vcpus, A_ALL),			\
-	TEST_ABI(rebind_during_traffic, A_ALL),				\
-	TEST_ABI(mask_unmask_during_traffic, A_ALL),			\
-	TEST_ABI(close_during_traffic, A_ALL),				\
+static const struct hx_test concurrency_tests[] = {
+	TEST_ABI(xen_raises_while_vcpus_consume, A_ALL),
+	TEST_ABI(xen_raises_spread_over_max_ports, A_ALL),
+	TEST_ABI(guest_ipis_between_vcpus, A_ALL),
+	TEST_ABI(rebind_during_traffic, A_ALL),
+	TEST_ABI(mask_unmask_during_traffic, A_ALL),
+	TEST_ABI(close_during_traffic, A_ALL),
 	TEST_ABI(seeded_interleavings, A_ALL),
+};

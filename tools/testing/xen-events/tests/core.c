@@ -91,7 +91,7 @@ static bool test_interdomain_counted(void)
 	ASSERT_EQ(a.seen, a.raised);
 	ASSERT_EQ(atomic_read(&a.xb.events), 101);
 	xi = xevt_from_irq(a.irq);
-	ASSERT_TRUE(xi != NULL);
+	ASSERT_TRUE(xi);
 	ASSERT_EQ(xi->nr_events, 101);
 	ASSERT_EQ(xi->kind, XEVT_PORT);
 	ASSERT_EQ(xevt_remote(xi), MX_PEER_DOMID);
@@ -111,7 +111,7 @@ static bool test_interdomain_counted(void)
 	ASSERT_EQ(info.state, MX_FREE);
 	ASSERT_EQ((int)irq_from_evtchn(a.port), -1);
 	ASSERT_EQ(atomic_read(&a.xb.event_channels), 0);
-	ASSERT_TRUE(xevt_from_irq(a.irq) == NULL);
+	ASSERT_TRUE(!xevt_from_irq(a.irq));
 	return core_no_leak(&base);
 }
 
@@ -133,7 +133,7 @@ static bool test_bind_errors(void)
 	ASSERT_EQ(bind_evtchn_to_irq(evtchn_ops->max_channels()), -EINVAL);
 	ch_dev_init(&a);
 	ASSERT_EQ(bind_interdomain_evtchn_to_irqhandler_lateeoi(&a.xb, 4000,
-			ch_handler, 0, "bad", &a), -EINVAL);
+								ch_handler, 0, "bad", &a), -EINVAL);
 	ASSERT_EQ(bind_virq_to_irqhandler(NR_VIRQS, 0, ch_handler, 0, "bad", &a),
 		  -EINVAL);
 	ASSERT_EQ(bind_virq_to_irqhandler(VIRQ_TIMER, nr_cpu_ids, ch_handler, 0,
@@ -479,7 +479,6 @@ static bool test_bind_unbind_cycles(void)
 	return core_no_leak(&base);
 }
 
-
 /*
  * Priorities (events_prio.c): xen_set_irq_priority() reaches Xen on FIFO
  * and is -EOPNOTSUPP elsewhere; a bad priority or an IRQ without a port
@@ -565,7 +564,7 @@ static bool test_usage_headroom(void)
 	warn_at = DIV_ROUND_UP(usable * 90, 100);
 	rearm_at = (usable * 80 - 1) / 100;
 	d = calloc(n, sizeof(*d));
-	ASSERT_TRUE(d != NULL);
+	ASSERT_TRUE(d);
 	for (i = 0; i < n && 1 + i + 1 < warn_at; i++) {
 		ch_dev_init(&d[i]);
 		ASSERT_GT(ch_bind_evtchn(&d[i], false), 0);
@@ -577,11 +576,11 @@ static bool test_usage_headroom(void)
 	ASSERT_EQ(u.irqs, 1 + i);
 	ASSERT_EQ(u.usable, usable);
 	du = xa_load(&u.doms, xevt_dom_key(MX_PEER_DOMID));
-	ASSERT_TRUE(du != NULL);
+	ASSERT_TRUE(du);
 	ASSERT_EQ(du->ports, i);
 	ASSERT_EQ(du->masked, 0);
 	du = xa_load(&u.doms, xevt_dom_key(DOMID_SELF));
-	ASSERT_TRUE(du != NULL);
+	ASSERT_TRUE(du);
 	ASSERT_EQ(du->ports, 1);
 	xevt_usage_release(&u);
 	if (test_abi == CH_2L) {
@@ -644,7 +643,7 @@ static bool test_upcall_budget(void)
 		return false;
 	core_baseline(&base);
 	d = calloc(N, sizeof(*d));
-	ASSERT_TRUE(d != NULL);
+	ASSERT_TRUE(d);
 	for (i = 0; i < N; i++) {
 		struct evtchn_alloc_unbound a = {
 			.dom = DOMID_SELF, .remote_dom = MX_PEER_DOMID,
@@ -1103,6 +1102,7 @@ static bool test_debugfs(void)
 	unsigned int in_use, max, irqs, interval, backoff;
 	unsigned long ev, recent;
 	char abi[16], *row;
+	int n;
 	bool fifo = test_abi == CH_FIFO;
 
 	if (!core_boot(2, 4))
@@ -1150,25 +1150,30 @@ static bool test_debugfs(void)
 	ASSERT_EQ(r.vcpu, 1);
 
 	ASSERT_GT(kc_debugfs_read("events-by-domain", buf, sizeof(buf)), 0);
-	ASSERT_EQ(sscanf(buf, "# headroom: abi=%15s ports_in_use=%u max=%u irqs=%u interval_ms=%u",
-			 abi, &in_use, &max, &irqs, &interval), 5);
+	n = sscanf(buf, "# headroom: abi=%15s ports_in_use=%u max=%u irqs=%u interval_ms=%u",
+		   abi, &in_use, &max, &irqs, &interval);
+	ASSERT_EQ(n, 5);
 	ASSERT_EQ(in_use, 3);
 	ASSERT_EQ(max, evtchn_ops->max_channels() - 1);
 	ASSERT_EQ(irqs, 3);
-	ASSERT_TRUE(strstr(buf, "\n   self        1            0 ") != NULL);
-	ASSERT_TRUE(strstr(buf, "\n      1        2            2 ") != NULL);
+	ASSERT_TRUE(strstr(buf, "\n   self        1            0 "));
+	ASSERT_TRUE(strstr(buf, "\n      1        2            2 "));
 	/* Bound since the last open: all their events are in the interval. */
 	row = strstr(buf, "\n      1 ");
-	ASSERT_EQ(sscanf(row, "%*s %*u %lu %*u %*u %*u %lu %*u %u %*u", &ev,
-			 &recent, &backoff), 3);
+	ASSERT_TRUE(row);
+	n = sscanf(row, "%*s %*u %lu %*u %*u %*u %lu %*u %u %*u", &ev, &recent,
+		   &backoff);
+	ASSERT_EQ(n, 3);
 	ASSERT_EQ(ev, 2);
 	ASSERT_EQ(recent, 2);
 	ASSERT_EQ(backoff, 0);
 	/* This open began a new interval: nothing in it yet. */
 	ASSERT_GT(kc_debugfs_read("events-by-domain", buf, sizeof(buf)), 0);
 	row = strstr(buf, "\n      1 ");
-	ASSERT_EQ(sscanf(row, "%*s %*u %lu %*u %*u %*u %lu %*u %u %*u", &ev,
-			 &recent, &backoff), 3);
+	ASSERT_TRUE(row);
+	n = sscanf(row, "%*s %*u %lu %*u %*u %*u %lu %*u %u %*u", &ev, &recent,
+		   &backoff);
+	ASSERT_EQ(n, 3);
 	ASSERT_EQ(ev, 2);
 	ASSERT_EQ(recent, 0);
 
@@ -1395,7 +1400,7 @@ static bool race_check(struct race *r, unsigned int round)
 			return false;
 		}
 		xi = xevt_from_irq(s->dev.irq);
-		ASSERT_TRUE(xi != NULL);
+		ASSERT_TRUE(xi);
 		ASSERT_OK(mx_port_info(s->dev.port, &info));
 		if (info.vcpu != xi->cpu) {
 			ch_fail(__FILE__, __LINE__, __func__,
@@ -1436,7 +1441,7 @@ static bool test_race_bind_unbind_affinity(void)
 		struct race *r = calloc(1, sizeof(*r));
 		u64 rs;
 
-		ASSERT_TRUE(r != NULL);
+		ASSERT_TRUE(r);
 		r->seed = ch_seed ^ ((round + 1) * 0x9e3779b97f4a7c15ULL);
 		rs = r->seed;
 		r->nr = 2 + ch_rand(&rs) % (RACE_SLOTS - 1);
@@ -1488,13 +1493,13 @@ static bool test_race_bind_unbind_affinity(void)
 			ASSERT_EQ(race_load_sum(), 0);
 		}
 	}
-	printf("# %u rounds: %lu moves, %lu raises, %lu unbinds mid-round, %lu spurious calls after moves\n",
-	       RACE_ROUNDS, moves, raises, unbinds, extra);
+	printf("# %u rounds: %lu moves, %lu raises, %lu unbinds mid-round, ",
+	       RACE_ROUNDS, moves, raises, unbinds);
+	printf("%lu spurious calls after moves\n", extra);
 	ASSERT_GT(moves, RACE_ROUNDS);
 	ASSERT_GT(raises, RACE_ROUNDS);
 	return true;
 }
-
 
 /* ---- Exactly once, while ports move and the port table changes ------------- */
 
@@ -1679,7 +1684,7 @@ static bool test_race_exactly_once(void)
 		return false;
 	core_baseline(&base);
 	o = calloc(1, sizeof(*o));
-	ASSERT_TRUE(o != NULL);
+	ASSERT_TRUE(o);
 	for (cpu = 0; cpu < 2; cpu++) {
 		ch_dev_init(&o->ipi[cpu]);
 		ch_dev_init(&o->timer[cpu]);
@@ -1744,10 +1749,13 @@ static bool test_race_exactly_once(void)
 		spurious += o->port[p].calls - o->raises[p] - 1;
 	}
 	churned = o->churned;
-	printf("# %u rounds: IPIs %lu+%lu, ticks %lu+%lu, port events %lu %lu %lu %lu, moves %lu %lu %lu %lu, %lu spurious calls, %lu short-lived bindings\n",
-	       ONCE_ROUNDS, ipis[0], ipis[1], ticks[0], ticks[1], raises[0],
-	       raises[1], raises[2], raises[3], moves[0], moves[1], moves[2],
-	       moves[3], spurious, churned);
+	printf("# %u rounds: IPIs %lu+%lu, ticks %lu+%lu, ",
+	       ONCE_ROUNDS, ipis[0], ipis[1], ticks[0], ticks[1]);
+	printf("port events %lu %lu %lu %lu, moves %lu %lu %lu %lu, ",
+	       raises[0], raises[1], raises[2], raises[3],
+	       moves[0], moves[1], moves[2], moves[3]);
+	printf("%lu spurious calls, %lu short-lived bindings\n",
+	       spurious, churned);
 	ASSERT_GT(ipis[0] + ipis[1], ONCE_ROUNDS);
 	ASSERT_GT(churned, ONCE_ROUNDS);
 	for (cpu = 0; cpu < 2; cpu++) {
@@ -1885,16 +1893,16 @@ static bool test_race_pirq_style_attach(void)
 		return false;
 	core_baseline(&base);
 	r = calloc(1, sizeof(*r));
-	ASSERT_TRUE(r != NULL);
+	ASSERT_TRUE(r);
 	max = evtchn_ops->max_channels();
 	held = calloc(max, sizeof(*held));
-	ASSERT_TRUE(held != NULL);
+	ASSERT_TRUE(held);
 
 	/* A binding made through the API, its port handed back at once. */
 	ch_dev_init(&holder);
 	ASSERT_GT(ch_bind_evtchn(&holder, false), 0);
 	r->xi = xevt_from_irq(holder.irq);
-	ASSERT_TRUE(r->xi != NULL);
+	ASSERT_TRUE(r->xi);
 	ASSERT_EQ(xevt_detach(r->xi), holder.port);
 	xevt_close(holder.port);
 
@@ -1999,7 +2007,7 @@ static bool test_race_lookup_while_binding(void)
 		return false;
 	core_baseline(&base);
 	l = calloc(1, sizeof(*l));
-	ASSERT_TRUE(l != NULL);
+	ASSERT_TRUE(l);
 	pthread_barrier_init(&l->start, NULL, 2);
 	pthread_create(&t, NULL, lookup_reader, l);
 	pthread_barrier_wait(&l->start);
@@ -2457,28 +2465,29 @@ static bool test_switch_upcall_on_old_ops_between_probe_and_use(void)
 	return core_no_leak(&base);
 }
 
-#define CORE_TESTS					\
-	CORE_TEST(interdomain_counted),			\
-	CORE_TEST(bind_errors),				\
-	CORE_TEST(refcount),				\
-	CORE_TEST(virq_ipi_counted),			\
-	CORE_TEST(lateeoi),				\
-	CORE_TEST(lateeoi_unbind_delayed),		\
-	CORE_TEST(affinity),				\
-	CORE_TEST(disable_enable),			\
-	CORE_TEST(bind_unbind_cycles),			\
-	CORE_TEST(priority),				\
-	CORE_TEST(usage_headroom),			\
-	CORE_TEST(upcall_budget),			\
-	CORE_TEST(resume),				\
-	CORE_TEST(cpu_hotplug),				\
-	CORE_TEST(debugfs),				\
-	CORE_TEST(switch_abi),				\
-	CORE_TEST(switch_upcall_on_old_ops_between_probe_and_use), \
-	CORE_TEST_T(race_bind_unbind_affinity, 120),	\
-	CORE_TEST_T(race_exactly_once, 120),	\
-	CORE_TEST_T(race_pirq_style_attach, 120),	\
-	CORE_TEST_T(race_lookup_while_binding, 120),	\
-	CORE_TEST(unbind_while_upcall_holds_binding),	\
-	CORE_TEST(ipi_send_from_dying_cpu),		\
+static const struct ch_test tests[] = {
+	CORE_TEST(interdomain_counted),
+	CORE_TEST(bind_errors),
+	CORE_TEST(refcount),
+	CORE_TEST(virq_ipi_counted),
+	CORE_TEST(lateeoi),
+	CORE_TEST(lateeoi_unbind_delayed),
+	CORE_TEST(affinity),
+	CORE_TEST(disable_enable),
+	CORE_TEST(bind_unbind_cycles),
+	CORE_TEST(priority),
+	CORE_TEST(usage_headroom),
+	CORE_TEST(upcall_budget),
+	CORE_TEST(resume),
+	CORE_TEST(cpu_hotplug),
+	CORE_TEST(debugfs),
+	CORE_TEST(switch_abi),
+	CORE_TEST(switch_upcall_on_old_ops_between_probe_and_use),
+	CORE_TEST_T(race_bind_unbind_affinity, 120),
+	CORE_TEST_T(race_exactly_once, 120),
+	CORE_TEST_T(race_pirq_style_attach, 120),
+	CORE_TEST_T(race_lookup_while_binding, 120),
+	CORE_TEST(unbind_while_upcall_holds_binding),
+	CORE_TEST(ipi_send_from_dying_cpu),
 	CORE_TEST(msi_bind_failure_returns_errno),
+};

@@ -473,7 +473,7 @@ static bool test_debug_dump(void)
 	hx_mask(q);
 	ASSERT_OK(hx_raise(p));
 	ASSERT_OK(hx_raise(q));
-	ASSERT_TRUE(evtchn_ops->debug_dump != NULL);
+	ASSERT_TRUE(evtchn_ops->debug_dump);
 	shim_set_echo(false);
 	evtchn_ops->debug_dump();
 	shim_set_echo(true);
@@ -483,25 +483,26 @@ static bool test_debug_dump(void)
 	return true;
 }
 
-#define DELIVERY_TESTS							\
-	TEST_ABI(delivery_1_port, A_ALL),				\
-	TEST_ABI(delivery_64_ports, A_ALL),				\
-	TEST_ABI(delivery_4096_ports, A_ALL),				\
-	TEST_ABI_T(delivery_max_ports, A_ALL, 120),			\
-	TEST_ABI(raises_coalesce, A_ALL),				\
-	TEST_ABI(mask_unmask, A_ALL),					\
-	TEST_ABI(unmask_while_pending, A_ALL),				\
-	TEST_ABI(unmask_from_other_cpu, A_ALL),				\
-	TEST_ABI(retrigger, A_ALL),					\
-	TEST_ABI(close_and_rebind_same_number, A_ALL),			\
-	TEST_ABI(close_while_pending, A_ALL),				\
-	TEST_ABI(rebind_moves_delivery, A_ALL),				\
-	TEST_ABI(rebind_with_event_pending, A_ALL),			\
-	TEST_ABI(permuted_vcpu_ids, A_ALL),				\
-	TEST_ABI(loopback_pair, A_ALL),					\
-	TEST_ABI(ipi_and_virq, A_ALL),					\
-	TEST_ABI(port_exhaustion, A_ALL),				\
-	TEST_ABI(bind_close_cycles, A_ALL),				\
-	TEST_ABI(cpu_down_hands_over, A_ALL),				\
-	TEST_ABI(resume_new_domain, A_ALL),				\
+static const struct hx_test delivery_tests[] = {
+	TEST_ABI(delivery_1_port, A_ALL),
+	TEST_ABI(delivery_64_ports, A_ALL),
+	TEST_ABI(delivery_4096_ports, A_ALL),
+	TEST_ABI_T(delivery_max_ports, A_ALL, 120),
+	TEST_ABI(raises_coalesce, A_ALL),
+	TEST_ABI(mask_unmask, A_ALL),
+	TEST_ABI(unmask_while_pending, A_ALL),
+	TEST_ABI(unmask_from_other_cpu, A_ALL),
+	TEST_ABI(retrigger, A_ALL),
+	TEST_ABI(close_and_rebind_same_number, A_ALL),
+	TEST_ABI(close_while_pending, A_ALL),
+	TEST_ABI(rebind_moves_delivery, A_ALL),
+	TEST_ABI(rebind_with_event_pending, A_ALL),
+	TEST_ABI(permuted_vcpu_ids, A_ALL),
+	TEST_ABI(loopback_pair, A_ALL),
+	TEST_ABI(ipi_and_virq, A_ALL),
+	TEST_ABI(port_exhaustion, A_ALL),
+	TEST_ABI(bind_close_cycles, A_ALL),
+	TEST_ABI(cpu_down_hands_over, A_ALL),
+	TEST_ABI(resume_new_domain, A_ALL),
 	TEST_ABI(debug_dump, A_ALL),
+};

@@ -11,6 +11,14 @@ static u32 word_of(evtchn_port_t port)
 	return __atomic_load_n(mx_fifo_word(port), __ATOMIC_SEQ_CST);
 }
 
+static void swap_ports(evtchn_port_t *a, evtchn_port_t *b)
+{
+	evtchn_port_t t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
 /*
  * 64 ports over all 16 priorities, raised in random order while CPU 1
  * does not take its upcall: delivered by priority (0 first), and within a
@@ -33,7 +41,7 @@ static bool test_priority_then_fifo_order(void)
 	}
 	for (i = 63; i > 0; i--) {
 		j = hx_rand_below(i + 1);
-		swap(order[i], order[j]);
+		swap_ports(&order[i], &order[j]);
 	}
 	for (i = 0; i < 64; i++) {
 		unsigned int k = order[i];
@@ -113,7 +121,7 @@ static bool test_fifo_order_long_queue(void)
 		order[i] = port[i];
 	for (i = 1999; i > 0; i--) {
 		j = hx_rand_below(i + 1);
-		swap(order[i], order[j]);
+		swap_ports(&order[i], &order[j]);
 	}
 	for (i = 0; i < 2000; i++)
 		ASSERT_OK(hx_raise(order[i]));
@@ -289,13 +297,13 @@ static bool test_page_alloc_failure(void)
 	return true;
 }
 
-/* A Xen without FIFO: the probe says -ENOSYS, 2-level works, no leak. */
+/* A Xen without FIFO: the probe says -XEN_ENOSYS, 2-level works, no leak. */
 static bool test_probe_falls_back(void)
 {
 	struct hx_opts o = { .abi = HX_FIFO, .nr_cpus = 2, .no_fifo = true };
 	int p;
 
-	ASSERT_ERR(hx_setup(&o), -ENOSYS);
+	ASSERT_ERR(hx_setup(&o), -XEN_ENOSYS);
 	ASSERT_EQ(hx_abi(), HX_2L);
 	ASSERT_EQ(shim_pages_live(), 0);
 	p = hx_bind_peer(1);
@@ -527,11 +535,14 @@ static bool test_resume_einval_not_kept(void)
 		.err = -EINVAL,
 		.warnings = 2,
 	};
+	const char *msg;
 
 	if (!resume_loses_abi(&einval))
 		return false;
-	ASSERT_TRUE(shim_log_contains("refused (-EINVAL) but the domain is not on FIFO: taken as a new domain"));
-	ASSERT_TRUE(shim_log_contains("control block of CPU 0 refused (-22, then -22): FIFO ABI lost"));
+	msg = "refused (-EINVAL) but the domain is not on FIFO: taken as a new domain";
+	ASSERT_TRUE(shim_log_contains(msg));
+	msg = "control block of CPU 0 refused (-22, then -22): FIFO ABI lost";
+	ASSERT_TRUE(shim_log_contains(msg));
 	ASSERT_FALSE(shim_log_contains("same domain"));
 	return true;
 }
@@ -778,26 +789,27 @@ static bool test_boot_einval_not_on_fifo(void)
 	return true;
 }
 
-#define FIFO_TESTS							\
-	TEST_ABI(priority_then_fifo_order, A_FIFO),			\
-	TEST_ABI(priority_preempts_queue, A_FIFO),			\
-	TEST_ABI(fifo_order_long_queue, A_FIFO),			\
-	TEST_ABI(unmask_pending_goes_through_xen, A_FIFO),		\
-	TEST_ABI(unmask_quiet_is_local, A_FIFO),			\
-	TEST_ABI(busy_blocks_local_unmask, A_FIFO),			\
-	TEST_ABI(busy_link_path, A_FIFO),				\
-	TEST_ABI(array_grows_on_demand, A_FIFO),			\
-	TEST_ABI(expand_failure_and_retry, A_FIFO),			\
-	TEST_ABI(page_alloc_failure, A_FIFO),				\
-	TEST_ABI(probe_falls_back, A_FIFO),				\
-	TEST_ABI(probe_out_of_memory, A_FIFO),				\
-	TEST_ABI(percpu_init_failure, A_FIFO),				\
-	TEST_ABI(dead_cpu_keeps_bound_events, A_FIFO),			\
-	TEST_ABI(close_while_queued, A_FIFO),				\
-	TEST_ABI(resume_in_place_no_reinit, A_FIFO),			\
-	TEST_ABI(resume_einval_not_kept, A_FIFO),			\
-	TEST_ABI(resume_einval_once_new_domain, A_FIFO),		\
-	TEST_ABI(boot_einval_not_on_fifo, A_FIFO),			\
-	TEST_ABI(boot_with_fifo_already_active, A_FIFO),		\
-	TEST_ABI(boot_with_fifo_already_active_retry_fails, A_FIFO),	\
+static const struct hx_test fifo_tests[] = {
+	TEST_ABI(priority_then_fifo_order, A_FIFO),
+	TEST_ABI(priority_preempts_queue, A_FIFO),
+	TEST_ABI(fifo_order_long_queue, A_FIFO),
+	TEST_ABI(unmask_pending_goes_through_xen, A_FIFO),
+	TEST_ABI(unmask_quiet_is_local, A_FIFO),
+	TEST_ABI(busy_blocks_local_unmask, A_FIFO),
+	TEST_ABI(busy_link_path, A_FIFO),
+	TEST_ABI(array_grows_on_demand, A_FIFO),
+	TEST_ABI(expand_failure_and_retry, A_FIFO),
+	TEST_ABI(page_alloc_failure, A_FIFO),
+	TEST_ABI(probe_falls_back, A_FIFO),
+	TEST_ABI(probe_out_of_memory, A_FIFO),
+	TEST_ABI(percpu_init_failure, A_FIFO),
+	TEST_ABI(dead_cpu_keeps_bound_events, A_FIFO),
+	TEST_ABI(close_while_queued, A_FIFO),
+	TEST_ABI(resume_in_place_no_reinit, A_FIFO),
+	TEST_ABI(resume_einval_not_kept, A_FIFO),
+	TEST_ABI(resume_einval_once_new_domain, A_FIFO),
+	TEST_ABI(boot_einval_not_on_fifo, A_FIFO),
+	TEST_ABI(boot_with_fifo_already_active, A_FIFO),
+	TEST_ABI(boot_with_fifo_already_active_retry_fails, A_FIFO),
 	TEST_ABI(boot_with_fifo_already_active_reset_fails, A_FIFO),
+};

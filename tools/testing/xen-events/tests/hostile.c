@@ -400,21 +400,22 @@ static bool test_3l_selected_on_wrong_vcpu(void)
 	return true;
 }
 
-#define HOSTILE_TESTS							\
-	TEST_ABI(fifo_head_past_array, A_FIFO),				\
-	TEST_ABI(fifo_head_out_of_range, A_FIFO),			\
-	TEST_ABI(fifo_ready_without_head, A_FIFO),			\
-	TEST_ABI(fifo_link_past_array, A_FIFO),				\
-	TEST_ABI(fifo_never_bound_ports, A_FIFO),			\
-	TEST_ABI(fifo_link_cycle, A_FIFO),				\
-	TEST_ABI(fifo_control_block_rewritten, A_FIFO),			\
-	TEST_ABI(fifo_busy_forever, A_FIFO),				\
-	TEST_ABI(2l_pending_never_bound, A_2L),				\
-	TEST_ABI(2l_selector_garbage, A_2L),				\
-	TEST_ABI(2l_pending_after_close, A_2L),				\
-	TEST_ABI(3l_pending_never_bound, A_3L),				\
-	TEST_ABI(3l_unmasked_never_bound, A_3L),			\
-	TEST_ABI(3l_selector_garbage, A_3L),				\
-	TEST_ABI(3l_pending_past_range, A_3L),				\
-	TEST_ABI(3l_pending_after_close, A_3L),				\
+static const struct hx_test hostile_tests[] = {
+	TEST_ABI(fifo_head_past_array, A_FIFO),
+	TEST_ABI(fifo_head_out_of_range, A_FIFO),
+	TEST_ABI(fifo_ready_without_head, A_FIFO),
+	TEST_ABI(fifo_link_past_array, A_FIFO),
+	TEST_ABI(fifo_never_bound_ports, A_FIFO),
+	TEST_ABI(fifo_link_cycle, A_FIFO),
+	TEST_ABI(fifo_control_block_rewritten, A_FIFO),
+	TEST_ABI(fifo_busy_forever, A_FIFO),
+	TEST_ABI(2l_pending_never_bound, A_2L),
+	TEST_ABI(2l_selector_garbage, A_2L),
+	TEST_ABI(2l_pending_after_close, A_2L),
+	TEST_ABI(3l_pending_never_bound, A_3L),
+	TEST_ABI(3l_unmasked_never_bound, A_3L),
+	TEST_ABI(3l_selector_garbage, A_3L),
+	TEST_ABI(3l_pending_past_range, A_3L),
+	TEST_ABI(3l_pending_after_close, A_3L),
 	TEST_ABI(3l_selected_on_wrong_vcpu, A_3L),
+};

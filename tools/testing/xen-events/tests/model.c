@@ -197,7 +197,7 @@ static evtchn_port_t m_fifo_pop(unsigned int vcpu, unsigned int prio)
 	struct evtchn_fifo_control_block *cb = mx_fifo_control_block(vcpu);
 	evtchn_port_t port = m_local_head[vcpu][prio];
 	event_word_t *w;
-	u32 old;
+	u32 old, unlinked;
 
 	if (!port) {
 		/* A new walk starts at HEAD, and only when READY says so. */
@@ -210,10 +210,10 @@ static evtchn_port_t m_fifo_pop(unsigned int vcpu, unsigned int prio)
 		return 0;
 	w = mx_fifo_word(port);
 	old = __atomic_load_n(w, __ATOMIC_SEQ_CST);
-	while (!__atomic_compare_exchange_n(w, &old,
-			old & ~((1U << EVTCHN_FIFO_LINKED) | EVTCHN_FIFO_LINK_MASK),
-			false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-		;
+	do {
+		unlinked = old & ~((1U << EVTCHN_FIFO_LINKED) | EVTCHN_FIFO_LINK_MASK);
+	} while (!__atomic_compare_exchange_n(w, &old, unlinked, false,
+					      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
 	m_local_head[vcpu][prio] = old & EVTCHN_FIFO_LINK_MASK;
 	__atomic_fetch_and(w, ~(1U << EVTCHN_FIFO_PENDING), __ATOMIC_SEQ_CST);
 	return port;
@@ -269,9 +269,9 @@ static bool test_error_codes(void)
 	ASSERT_ERR(m_bind_vcpu(ipi, 2), -ENOENT);
 	ASSERT_ERR(m_unmask(4096), -EINVAL);
 	ASSERT_OK(m_unmask(100));		/* free port: silently nothing */
-	ASSERT_ERR(mop(0, 99, &st), -ENOSYS);
+	ASSERT_ERR(mop(0, 99, &st), -XEN_ENOSYS);
 	ASSERT_ERR(mop(0, EVTCHNOP_send, NULL), -EFAULT);
-	ASSERT_ERR(m_prio(ipi, 3), -ENOSYS);	/* no priorities in 2-level */
+	ASSERT_ERR(m_prio(ipi, 3), -XEN_ENOSYS);	/* no priorities in 2-level */
 	ASSERT_OK(mop(0, EVTCHNOP_status, &st));
 	ASSERT_EQ(st.status, EVTCHNSTAT_closed);
 	st.port = virq;
@@ -466,7 +466,7 @@ static bool test_fifo_no_fifo_xen(void)
 
 	ASSERT_TRUE(model_up(1, 0, true));
 	pg = m_page();
-	ASSERT_ERR(m_init_control(0, virt_to_gfn(pg), 0), -ENOSYS);
+	ASSERT_ERR(m_init_control(0, virt_to_gfn(pg), 0), -XEN_ENOSYS);
 	ASSERT_EQ(mx_abi(), MX_ABI_2L);
 	m_free_pages();
 	return true;
@@ -555,7 +555,7 @@ static bool test_fifo_latched_until_page_added(void)
 	for (i = 0; i < 1100; i++)
 		p = m_ipi(0);
 	ASSERT_EQ(p, 1100);
-	ASSERT_TRUE(mx_fifo_word(p) == NULL);
+	ASSERT_TRUE(!mx_fifo_word(p));
 	ASSERT_OK(m_send(p));			/* no word: Xen remembers */
 	ASSERT_OK(m_fifo_add_page());
 	ASSERT_EQ(m_word(p), WB(PENDING) | WB(MASKED));
@@ -705,32 +705,33 @@ static bool test_reset_back_to_2l(void)
 	ASSERT_OK(mop(0, EVTCHNOP_reset, &r));
 	ASSERT_EQ(mx_abi(), MX_ABI_2L);
 	ASSERT_EQ(mx_ports_in_use(), 0);
-	ASSERT_TRUE(mx_fifo_control_block(0) == NULL);
+	ASSERT_TRUE(!mx_fifo_control_block(0));
 	ASSERT_OK(m_fifo_up(0));		/* may register again */
 	m_free_pages();
 	return true;
 }
 
-#define MODEL_TESTS							\
-	TEST(ports_lowest_free_first),					\
-	TEST(error_codes),						\
-	TEST(capacity_2l),						\
-	TEST(max_evtchn_port_cap),					\
-	TEST(loopback_and_peer),					\
-	TEST(2l_send_raises_selector_once),				\
-	TEST(2l_mask_latches_until_unmask),				\
-	TEST(2l_bind_vcpu_moves_future_events),				\
-	TEST(virq_raise),						\
-	TEST(fifo_setup_errors),					\
-	TEST(fifo_no_fifo_xen),						\
-	TEST(fifo_array_limit),						\
-	TEST(fifo_queue_order_and_ready),				\
-	TEST(fifo_masked_pending_linked_on_unmask),			\
-	TEST(fifo_latched_until_page_added),				\
-	TEST(fifo_init_carries_2l_pending),				\
-	TEST(fifo_busy_path_links),					\
-	TEST(fifo_gives_up_linking),					\
-	TEST(fifo_linked_port_not_reused),				\
-	TEST(fifo_requeue_on_other_vcpu),				\
-	TEST(fifo_no_control_block_drops),				\
+static const struct hx_test model_tests[] = {
+	TEST(ports_lowest_free_first),
+	TEST(error_codes),
+	TEST(capacity_2l),
+	TEST(max_evtchn_port_cap),
+	TEST(loopback_and_peer),
+	TEST(2l_send_raises_selector_once),
+	TEST(2l_mask_latches_until_unmask),
+	TEST(2l_bind_vcpu_moves_future_events),
+	TEST(virq_raise),
+	TEST(fifo_setup_errors),
+	TEST(fifo_no_fifo_xen),
+	TEST(fifo_array_limit),
+	TEST(fifo_queue_order_and_ready),
+	TEST(fifo_masked_pending_linked_on_unmask),
+	TEST(fifo_latched_until_page_added),
+	TEST(fifo_init_carries_2l_pending),
+	TEST(fifo_busy_path_links),
+	TEST(fifo_gives_up_linking),
+	TEST(fifo_linked_port_not_reused),
+	TEST(fifo_requeue_on_other_vcpu),
+	TEST(fifo_no_control_block_drops),
 	TEST(reset_back_to_2l),
+};

@@ -139,7 +139,7 @@ static bool test3l_model_query(void)
 	l3_model_down();
 
 	ASSERT_TRUE(l3_model_up(stock));
-	ASSERT_ERR(l3_op(&q), -ENOSYS);
+	ASSERT_ERR(l3_op(&q), -XEN_ENOSYS);
 	l3_model_down();
 	return true;
 }
@@ -384,7 +384,7 @@ static bool test3l_model_delivery_rule(void)
 	/* FIFO and priorities are refused while on 3-level. */
 	ASSERT_ERR(m_init_control(0, 0, 0), -EBUSY);
 	ASSERT_ERR(mop(0, EVTCHNOP_expand_array, &ea), -EOPNOTSUPP);
-	ASSERT_ERR(m_prio(1, 3), -ENOSYS);
+	ASSERT_ERR(m_prio(1, 3), -XEN_ENOSYS);
 
 	/* reset: everything closed and unmapped, back on 2-level. */
 	ASSERT_PORT(m_ipi(0));
@@ -503,7 +503,7 @@ static bool test3l_fallback_stock_xen(void)
 {
 	struct hx_opts o = { .abi = HX_3L, .nr_cpus = 2, .no_3l = true };
 
-	ASSERT_ERR(hx_setup(&o), -ENOSYS);
+	ASSERT_ERR(hx_setup(&o), -XEN_ENOSYS);
 	ASSERT_TRUE(l3_never_allocated());
 	ASSERT_TRUE(l3_nothing_allocated());
 	ASSERT_EQ(mx_stats()->calls[EVTCHNOP_3level], 1);
@@ -1113,7 +1113,7 @@ static bool test3l_resume_on_stock_xen(void)
 {
 	static const struct abi_loss stock = {
 		.host = l3_host_stock_xen,
-		.err = -ENOSYS,
+		.err = -XEN_ENOSYS,
 	};
 
 	return resume_loses_abi(&stock);
@@ -1179,7 +1179,7 @@ static int l3_time_2level(void *arg)
 {
 	struct hx_opts o = { .abi = HX_3L, .nr_cpus = 1, .no_3l = true };
 
-	if (hx_setup(&o) != -ENOSYS || hx_abi() != HX_2L)
+	if (hx_setup(&o) != -XEN_ENOSYS || hx_abi() != HX_2L)
 		return 1;
 	*(double *)arg = l3_cycle_time(hx_bind_ipi(0), L3_CYCLES);
 	return 0;
@@ -1354,37 +1354,38 @@ static bool test3l_concurrent_rebinding(void)
 	return l3_concurrency(true, 1.5);
 }
 
-#define TEST_3LEVEL(fn, t)	{ "3level", #fn, test3l_##fn, A_3L, (t) }
+#define TEST_3LEVEL(fn, t)	{ "3level", #fn, test3l_##fn, A_3L, t }
 
-#define THREELEVEL_TESTS						\
-	TEST_3LEVEL(model_query, 0),					\
-	TEST_3LEVEL(model_bitmaps_errors, 0),				\
-	TEST_3LEVEL(model_l2_errors, 0),				\
-	TEST_3LEVEL(model_carry_over, 0),				\
-	TEST_3LEVEL(model_delivery_rule, 0),				\
-	TEST_3LEVEL(model_close_clears_pending, 0),			\
-	TEST_3LEVEL(probe_dom0, 0),					\
-	TEST_3LEVEL(cost_independent_of_bound_ports, 300),		\
-	TEST_3LEVEL(cost_close_to_2level, 300),				\
-	TEST_3LEVEL(mask_unmask, 0),					\
-	TEST_3LEVEL(unmask_while_pending_elsewhere, 0),			\
-	TEST_3LEVEL(hvm, 0),						\
-	TEST_3LEVEL(percpu_registration_once, 0),			\
-	TEST_3LEVEL(fairness_rotation, 0),				\
-	TEST_3LEVEL(rebind_pending, 0),					\
-	TEST_3LEVEL(cpu_down_up, 0),					\
-	TEST_3LEVEL(fallback_stock_xen, 0),				\
-	TEST_3LEVEL(fallback_domu_eperm, 0),				\
-	TEST_3LEVEL(driver_domain, 0),					\
-	TEST_3LEVEL(fallback_odd_geometry, 0),				\
-	TEST_3LEVEL(phase1_fails, 0),					\
-	TEST_3LEVEL(phase2_fails, 0),					\
-	TEST_3LEVEL(phase2_and_reset_fail, 0),				\
-	TEST_3LEVEL(probe_allocation_failures, 300),			\
-	TEST_3LEVEL(probe_twice, 0),					\
-	TEST_3LEVEL(probe_on_fifo, 0),					\
-	TEST_3LEVEL(resume_new_domain, 0),				\
-	TEST_3LEVEL(resume_on_stock_xen, 0),				\
-	TEST_3LEVEL(debug_dump, 0),					\
-	TEST_3LEVEL(concurrent_raising, 0),				\
+static const struct hx_test threelevel_tests[] = {
+	TEST_3LEVEL(model_query, 0),
+	TEST_3LEVEL(model_bitmaps_errors, 0),
+	TEST_3LEVEL(model_l2_errors, 0),
+	TEST_3LEVEL(model_carry_over, 0),
+	TEST_3LEVEL(model_delivery_rule, 0),
+	TEST_3LEVEL(model_close_clears_pending, 0),
+	TEST_3LEVEL(probe_dom0, 0),
+	TEST_3LEVEL(cost_independent_of_bound_ports, 300),
+	TEST_3LEVEL(cost_close_to_2level, 300),
+	TEST_3LEVEL(mask_unmask, 0),
+	TEST_3LEVEL(unmask_while_pending_elsewhere, 0),
+	TEST_3LEVEL(hvm, 0),
+	TEST_3LEVEL(percpu_registration_once, 0),
+	TEST_3LEVEL(fairness_rotation, 0),
+	TEST_3LEVEL(rebind_pending, 0),
+	TEST_3LEVEL(cpu_down_up, 0),
+	TEST_3LEVEL(fallback_stock_xen, 0),
+	TEST_3LEVEL(fallback_domu_eperm, 0),
+	TEST_3LEVEL(driver_domain, 0),
+	TEST_3LEVEL(fallback_odd_geometry, 0),
+	TEST_3LEVEL(phase1_fails, 0),
+	TEST_3LEVEL(phase2_fails, 0),
+	TEST_3LEVEL(phase2_and_reset_fail, 0),
+	TEST_3LEVEL(probe_allocation_failures, 300),
+	TEST_3LEVEL(probe_twice, 0),
+	TEST_3LEVEL(probe_on_fifo, 0),
+	TEST_3LEVEL(resume_new_domain, 0),
+	TEST_3LEVEL(resume_on_stock_xen, 0),
+	TEST_3LEVEL(debug_dump, 0),
+	TEST_3LEVEL(concurrent_raising, 0),
 	TEST_3LEVEL(concurrent_rebinding, 0),
+};

@@ -420,14 +420,15 @@ static bool test_fix4d3fe31b_wmb_before_unmask(void)
 	return true;
 }
 
-#define TWOLEVEL_TESTS							\
-	TEST_ABI(timer_first, A_BITMAP),				\
-	TEST_ABI(fairness_under_load, A_BITMAP),			\
-	TEST_ABI(no_starvation_by_low_port, A_BITMAP),			\
-	TEST_ABI(stale_routing_after_close, A_BITMAP),			\
-	TEST_ABI(offline_forgets_routing, A_BITMAP),			\
-	TEST_ABI(hvm_unmask_uses_xen, A_BITMAP),			\
-	TEST_ABI(pv_unmask_local, A_BITMAP),				\
-	TEST_ABI(unmask_with_irqs_on, A_BITMAP),			\
-	TEST_ABI(out_of_range_port, A_BITMAP),				\
+static const struct hx_test twolevel_tests[] = {
+	TEST_ABI(timer_first, A_BITMAP),
+	TEST_ABI(fairness_under_load, A_BITMAP),
+	TEST_ABI(no_starvation_by_low_port, A_BITMAP),
+	TEST_ABI(stale_routing_after_close, A_BITMAP),
+	TEST_ABI(offline_forgets_routing, A_BITMAP),
+	TEST_ABI(hvm_unmask_uses_xen, A_BITMAP),
+	TEST_ABI(pv_unmask_local, A_BITMAP),
+	TEST_ABI(unmask_with_irqs_on, A_BITMAP),
+	TEST_ABI(out_of_range_port, A_BITMAP),
 	TEST_ABI(fix4d3fe31b_wmb_before_unmask, A_BITMAP),
+};
