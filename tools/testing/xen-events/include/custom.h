@@ -197,6 +197,8 @@ static inline unsigned long shim_irq_save(void)
 #include <pthread.h>
 typedef struct { pthread_mutex_t m; } spinlock_t;
 #define DEFINE_SPINLOCK(x)	spinlock_t x = { PTHREAD_MUTEX_INITIALIZER }
+#define spin_lock(l)		pthread_mutex_lock(&(l)->m)
+#define spin_unlock(l)		pthread_mutex_unlock(&(l)->m)
 #define spin_lock_irqsave(l, flags)					\
 	do { local_irq_save(flags); pthread_mutex_lock(&(l)->m); } while (0)
 #define spin_unlock_irqrestore(l, flags)				\
