@@ -74,13 +74,41 @@ static DEFINE_XARRAY(xevt_irqs);
  */
 #define XEVT_IRQ_CACHE_MAX	256
 static unsigned int xevt_irq_cache = 64;
-module_param_named(evtchn_irq_cache, xevt_irq_cache, uint, 0644);
-MODULE_PARM_DESC(evtchn_irq_cache,
-		 "IRQ descriptors of unbound event channels kept for reuse (0-256)");
 
 static DEFINE_SPINLOCK(xevt_desc_lock);
 static unsigned int xevt_desc_nr;
 static unsigned int xevt_desc_irqs[XEVT_IRQ_CACHE_MAX];
+
+static void xevt_desc_trim(unsigned int keep);
+
+/* xen.evtchn_irq_cache: a new limit frees the descriptors above it. */
+static int xevt_irq_cache_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int err;
+
+	err = kstrtouint(val, 0, &n);
+	if (err)
+		return err;
+	if (n > XEVT_IRQ_CACHE_MAX)
+		return -EINVAL;
+	WRITE_ONCE(xevt_irq_cache, n);
+	xevt_desc_trim(n);
+	return 0;
+}
+
+static int xevt_irq_cache_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(xevt_irq_cache));
+}
+
+static const struct kernel_param_ops xevt_irq_cache_ops = {
+	.set = xevt_irq_cache_set,
+	.get = xevt_irq_cache_get,
+};
+module_param_cb(evtchn_irq_cache, &xevt_irq_cache_ops, NULL, 0644);
+MODULE_PARM_DESC(evtchn_irq_cache,
+		 "IRQ descriptors of unbound event channels kept for reuse (0-256)");
 
 /*
  * Port -> binding.  A directory of pointers to rows of slots, sized once
@@ -255,8 +283,7 @@ static int xevt_desc_get(void)
 static bool xevt_desc_room(void)
 {
 	lockdep_assert_held(&xevt_desc_lock);
-	return xevt_desc_nr < min_t(unsigned int, READ_ONCE(xevt_irq_cache),
-				    XEVT_IRQ_CACHE_MAX);
+	return xevt_desc_nr < READ_ONCE(xevt_irq_cache);
 }
 
 /*
@@ -300,6 +327,23 @@ unsigned int xevt_desc_cached(void)
 	return READ_ONCE(xevt_desc_nr);
 }
 
+/* Free the kept descriptors beyond the first @keep. */
+static void xevt_desc_trim(unsigned int keep)
+{
+	int irq;
+
+	for (;;) {
+		irq = -ENOENT;
+		spin_lock(&xevt_desc_lock);
+		if (xevt_desc_nr > keep)
+			irq = xevt_desc_irqs[--xevt_desc_nr];
+		spin_unlock(&xevt_desc_lock);
+		if (irq < 0)
+			return;
+		irq_free_desc(irq);
+	}
+}
+
 /**
  * xevt_desc_drain() - free every descriptor kept for reuse
  *
@@ -307,18 +351,7 @@ unsigned int xevt_desc_cached(void)
  */
 void xevt_desc_drain(void)
 {
-	int irq;
-
-	for (;;) {
-		irq = -ENOENT;
-		spin_lock(&xevt_desc_lock);
-		if (xevt_desc_nr)
-			irq = xevt_desc_irqs[--xevt_desc_nr];
-		spin_unlock(&xevt_desc_lock);
-		if (irq < 0)
-			return;
-		irq_free_desc(irq);
-	}
+	xevt_desc_trim(0);
 }
 
 /* ---- Life of a binding ------------------------------------------------- */

@@ -1486,6 +1486,26 @@ char *strim(char *s)
 	return start;
 }
 
+/* As the kernel's: digits and at most one trailing newline. */
+int kstrtouint(const char *s, unsigned int base, unsigned int *res)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, base);
+	if (errno || v > UINT_MAX)
+		return -ERANGE;
+	if (*end == '\n')
+		end++;
+	if (end == s || *end)
+		return -EINVAL;
+	*res = v;
+	return 0;
+}
+
 int sysfs_emit(char *buf, const char *fmt, ...)
 {
 	va_list ap;

@@ -609,6 +609,7 @@ struct kernel_param_ops {
 
 ssize_t strscpy(char *dst, const char *src, size_t size);
 char *strim(char *s);
+int kstrtouint(const char *s, unsigned int base, unsigned int *res);
 int sysfs_emit(char *buf, const char *fmt, ...)
 	__attribute__((__format__(printf, 2, 3)));
 
