@@ -3022,10 +3022,17 @@ static void recycled_irq_delivers_only_to_new_channel(struct kunit *test)
 
 	xek_pair_open(test, &old, XEK_EVTCHN_HANDLER, XEK_EVTCHN_HANDLER);
 	for (round = 0; round < 8; round++) {
-		for (i = 0; i < 3; i++)
+		/* One at a time: events sent while one is pending merge. */
+		for (i = 0; i < 3; i++) {
 			xek_pair_send(&old);
+			KUNIT_ASSERT_TRUE_MSG(test,
+					      xek_wait_hits(old.rx, i + 1,
+							    XEK_ARRIVE_MS),
+					      "round %d: event %d of 3, %d handled",
+					      round, i + 1,
+					      atomic_read(&old.rx->hits));
+		}
 		notify_remote_via_irq(old.rx->irq);
-		KUNIT_ASSERT_TRUE(test, xek_wait_hits(old.rx, 3, XEK_ARRIVE_MS));
 		KUNIT_ASSERT_TRUE(test, xek_wait_hits(old.txc, 1, XEK_ARRIVE_MS));
 		old_irq[0] = old.rx->irq;
 		old_irq[1] = old.txc->irq;
@@ -3044,13 +3051,17 @@ static void recycled_irq_delivers_only_to_new_channel(struct kunit *test)
 			    cur.txc->irq == old_irq[i])
 				reused++;
 
-		/* Five events one way, two the other. */
-		for (i = 0; i < 5; i++)
+		/* Five events one way, two the other, one at a time. */
+		for (i = 0; i < 5; i++) {
 			xek_pair_send(&cur);
-		for (i = 0; i < 2; i++)
+			KUNIT_EXPECT_TRUE(test, xek_wait_hits(cur.rx, i + 1,
+							      XEK_ARRIVE_MS));
+		}
+		for (i = 0; i < 2; i++) {
 			notify_remote_via_irq(cur.rx->irq);
-		KUNIT_EXPECT_TRUE(test, xek_wait_hits(cur.rx, 5, XEK_ARRIVE_MS));
-		KUNIT_EXPECT_TRUE(test, xek_wait_hits(cur.txc, 2, XEK_ARRIVE_MS));
+			KUNIT_EXPECT_TRUE(test, xek_wait_hits(cur.txc, i + 1,
+							      XEK_ARRIVE_MS));
+		}
 		msleep(XEK_QUIET_MS);
 		KUNIT_EXPECT_EQ(test, atomic_read(&cur.rx->hits), 5);
 		KUNIT_EXPECT_EQ(test, atomic_read(&cur.txc->hits), 2);
