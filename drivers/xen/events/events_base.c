@@ -317,10 +317,8 @@ static void xevt_desc_put(unsigned int irq)
 /**
  * xevt_desc_cached() - descriptors kept for reuse
  *
- * They are allocated but belong to no binding: a count of the IRQs in use
- * leaves them out.
- *
- * Return: how many there are now.
+ * Return: how many there are now.  They are allocated but belong to no
+ * binding: a count of the IRQs in use leaves them out.
  */
 unsigned int xevt_desc_cached(void)
 {
