@@ -31,12 +31,17 @@
 
 #include <linux/irq.h>
 #include <linux/irqnr.h>
+#include <linux/moduleparam.h>
 #include <linux/rcupdate.h>
+#include <linux/spinlock.h>
 #include <linux/xarray.h>
 
 #include <xen/xenbus.h>
 
 #include "events_core.h"
+
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "xen."
 
 /* ---- Core state -------------------------------------------------------- */
 
@@ -48,8 +53,62 @@ DEFINE_MUTEX(xevt_lock);
 /* Every binding, under xevt_lock. */
 LIST_HEAD(xevt_list);
 
-/* Linux IRQ -> binding.  Lock-free lookups (RCU inside the XArray). */
+/*
+ * Linux IRQ -> binding, for PIRQs only (xevt_new()).  Lock-free lookups
+ * (RCU inside the XArray).  A port, VIRQ or IPI binding is the chip data
+ * of its own descriptor instead (xevt_new_dyn()): binding and unbinding
+ * then insert and erase nothing.
+ */
 static DEFINE_XARRAY(xevt_irqs);
+
+/*
+ * Descriptors of unbound ports, VIRQs and IPIs kept for the next bind
+ * (xevt_desc_get()), at most xen.evtchn_irq_cache of them: a bind then
+ * allocates no descriptor, sysfs or /proc/irq directory, and an unbind
+ * frees none.  A descriptor enters the cache only after the RCU grace
+ * period that follows its unbind (xevt_free_rcu()), when no upcall can
+ * hold its old binding any more, and reset to the state of a new one
+ * (irq_reinit_desc(): counts, settings, affinity, no chip).  The lock is
+ * a leaf: taken under xevt_lock (bind) or alone (the RCU work), never
+ * with a descriptor's lock held.
+ */
+#define XEVT_IRQ_CACHE_MAX	256
+static unsigned int xevt_irq_cache = 64;
+
+static DEFINE_SPINLOCK(xevt_desc_lock);
+static unsigned int xevt_desc_nr;
+static unsigned int xevt_desc_irqs[XEVT_IRQ_CACHE_MAX];
+
+static void xevt_desc_trim(unsigned int keep);
+
+/* xen.evtchn_irq_cache: a new limit frees the descriptors above it. */
+static int xevt_irq_cache_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int err;
+
+	err = kstrtouint(val, 0, &n);
+	if (err)
+		return err;
+	if (n > XEVT_IRQ_CACHE_MAX)
+		return -EINVAL;
+	WRITE_ONCE(xevt_irq_cache, n);
+	xevt_desc_trim(n);
+	return 0;
+}
+
+static int xevt_irq_cache_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(xevt_irq_cache));
+}
+
+static const struct kernel_param_ops xevt_irq_cache_ops = {
+	.set = xevt_irq_cache_set,
+	.get = xevt_irq_cache_get,
+};
+module_param_cb(evtchn_irq_cache, &xevt_irq_cache_ops, NULL, 0644);
+MODULE_PARM_DESC(evtchn_irq_cache,
+		 "IRQ descriptors of unbound event channels kept for reuse (0-256)");
 
 /*
  * Port -> binding.  A directory of pointers to rows of slots, sized once
@@ -162,9 +221,19 @@ static void xevt_slot_clear(evtchn_port_t port)
 		RCU_INIT_POINTER(row->slot[port % XEVT_ROW_SLOTS], NULL);
 }
 
+/* Is @chip one of those whose descriptors carry their binding? */
+static bool xevt_chip_is_dyn(const struct irq_chip *chip)
+{
+	return chip == &xevt_chip_dyn || chip == &xevt_chip_lateeoi ||
+	       chip == &xevt_chip_percpu;
+}
+
 /**
  * xevt_from_irq() - the binding of a Linux IRQ
  * @irq: IRQ number.
+ *
+ * A port, VIRQ or IPI is found through its descriptor, whose chip data it
+ * is while its chip is one of ours; a PIRQ in xevt_irqs.
  *
  * Context: any; the caller keeps the result alive (RCU, xevt_lock, or the
  * IRQ being requested).
@@ -172,6 +241,14 @@ static void xevt_slot_clear(evtchn_port_t port)
  */
 struct xevt_irq *xevt_from_irq(unsigned int irq)
 {
+	struct irq_desc *desc = irq_to_desc(irq);
+	struct irq_data *d;
+
+	if (!desc)
+		return NULL;
+	d = irq_desc_get_irq_data(desc);
+	if (xevt_chip_is_dyn(irq_data_get_irq_chip(d)))
+		return irq_data_get_irq_chip_data(d);
 	return xa_load(&xevt_irqs, irq);
 }
 
@@ -189,10 +266,114 @@ evtchn_port_t xevt_port_of(unsigned int irq)
 	return port;
 }
 
-/* ---- Life of a binding ------------------------------------------------- */
+/* ---- Descriptors of ports, VIRQs and IPIs ------------------------------ */
+
+/* A descriptor for a new binding: a kept one, or a new one. */
+static int xevt_desc_get(void)
+{
+	int irq = -ENOENT;
+
+	spin_lock(&xevt_desc_lock);
+	if (xevt_desc_nr)
+		irq = xevt_desc_irqs[--xevt_desc_nr];
+	spin_unlock(&xevt_desc_lock);
+	return irq >= 0 ? irq : irq_alloc_desc(NUMA_NO_NODE);
+}
+
+static bool xevt_desc_room(void)
+{
+	lockdep_assert_held(&xevt_desc_lock);
+	return xevt_desc_nr < READ_ONCE(xevt_irq_cache);
+}
+
+/*
+ * Keep @irq for the next bind, reset, or free it if the cache is full or
+ * the descriptor is still in use (irq_reinit_desc() refuses one with an
+ * action: a caller that never called free_irq()).
+ *
+ * Context: process context; nothing may use @irq's old state any more.
+ */
+static void xevt_desc_put(unsigned int irq)
+{
+	bool room;
+
+	spin_lock(&xevt_desc_lock);
+	room = xevt_desc_room();
+	spin_unlock(&xevt_desc_lock);
+
+	/* Reset outside the lock: it takes the descriptor's mutex. */
+	if (room && !irq_reinit_desc(irq)) {
+		spin_lock(&xevt_desc_lock);
+		room = xevt_desc_room();
+		if (room)
+			xevt_desc_irqs[xevt_desc_nr++] = irq;
+		spin_unlock(&xevt_desc_lock);
+		if (room)
+			return;
+	}
+	irq_free_desc(irq);
+}
 
 /**
- * xevt_new() - create the binding record of a Linux IRQ
+ * xevt_desc_cached() - descriptors kept for reuse
+ *
+ * Return: how many there are now.  They are allocated but belong to no
+ * binding: a count of the IRQs in use leaves them out.
+ */
+unsigned int xevt_desc_cached(void)
+{
+	return READ_ONCE(xevt_desc_nr);
+}
+
+/* Free the kept descriptors beyond the first @keep. */
+static void xevt_desc_trim(unsigned int keep)
+{
+	int irq;
+
+	for (;;) {
+		irq = -ENOENT;
+		spin_lock(&xevt_desc_lock);
+		if (xevt_desc_nr > keep)
+			irq = xevt_desc_irqs[--xevt_desc_nr];
+		spin_unlock(&xevt_desc_lock);
+		if (irq < 0)
+			return;
+		irq_free_desc(irq);
+	}
+}
+
+/**
+ * xevt_desc_drain() - free every descriptor kept for reuse
+ *
+ * Context: process context.
+ */
+void xevt_desc_drain(void)
+{
+	xevt_desc_trim(0);
+}
+
+/* ---- Life of a binding ------------------------------------------------- */
+
+static struct xevt_irq *xevt_alloc(int irq, bool own_desc)
+{
+	struct xevt_irq *xi = kzalloc(sizeof(*xi), GFP_KERNEL);
+
+	if (!xi)
+		return NULL;
+	xi->irq = irq;
+	xi->desc = irq_to_desc(irq);
+	xi->own_desc = own_desc;
+	xi->refs = -1;
+	xi->prio = XEN_IRQ_PRIORITY_DEFAULT;
+	xi->mask_why = XEVT_MASK_IRQCORE;
+	xi->remote = XEVT_REMOTE_UNKNOWN;
+	raw_spin_lock_init(&xi->mask_lock);
+	INIT_LIST_HEAD(&xi->eoi_node);
+	return xi;
+}
+
+/**
+ * xevt_new() - create the binding record of a PIRQ's Linux IRQ
  * @irq:      an allocated IRQ descriptor.
  * @own_desc: free the descriptor when the binding goes away.
  *
@@ -205,21 +386,10 @@ evtchn_port_t xevt_port_of(unsigned int irq)
  */
 struct xevt_irq *xevt_new(int irq, bool own_desc)
 {
-	struct xevt_irq *xi = kzalloc(sizeof(*xi), GFP_KERNEL);
+	struct xevt_irq *xi = xevt_alloc(irq, own_desc);
 
 	if (!xi)
 		goto fail;
-
-	xi->irq = irq;
-	xi->desc = irq_to_desc(irq);
-	xi->own_desc = own_desc;
-	xi->refs = -1;
-	xi->prio = XEN_IRQ_PRIORITY_DEFAULT;
-	xi->mask_why = XEVT_MASK_IRQCORE;
-	xi->remote = XEVT_REMOTE_UNKNOWN;
-	raw_spin_lock_init(&xi->mask_lock);
-	INIT_LIST_HEAD(&xi->eoi_node);
-
 	if (xa_insert(&xevt_irqs, irq, xi, GFP_KERNEL)) {
 		kfree(xi);
 		goto fail;
@@ -244,13 +414,63 @@ fail:
 	return NULL;
 }
 
+/*
+ * The chip data of a port's, VIRQ's or IPI's own descriptor: the binding,
+ * or NULL once it is discarded.  Written without irq_set_chip_data()'s
+ * lookup and descriptor lock: the descriptor is ours and not requested
+ * (a new one, or free_irq() returned), so no chip callback runs but an
+ * ack of a stale event, which reads the pointer once (xevt_from_data()).
+ */
+static void xevt_set_own_data(struct xevt_irq *xi, struct xevt_irq *data)
+{
+	WRITE_ONCE(irq_desc_get_irq_data(xi->desc)->chip_data, data);
+}
+
+/**
+ * xevt_new_dyn() - create a port, VIRQ or IPI binding and its IRQ
+ * @chip:      xevt_chip_dyn, xevt_chip_lateeoi or xevt_chip_percpu.
+ * @flow:      the flow handler.
+ * @flow_name: its name in /proc/interrupts.
+ *
+ * The descriptor is a kept one when there is one (xevt_desc_get()).  The
+ * binding starts unbound and masked for the irq core, as xevt_new()'s.
+ *
+ * Context: process context, xevt_lock held.
+ * Return: the binding, or NULL.
+ */
+struct xevt_irq *xevt_new_dyn(const struct irq_chip *chip,
+			      irq_flow_handler_t flow, const char *flow_name)
+{
+	struct xevt_irq *xi;
+	int irq;
+
+	irq = xevt_desc_get();
+	if (irq < 0)
+		return NULL;
+	xi = xevt_alloc(irq, true);
+	if (!xi) {
+		xevt_desc_put(irq);
+		return NULL;
+	}
+	xi->dyn = true;
+	list_add_tail(&xi->node, &xevt_list);
+	/* The chip first: xevt_from_irq() trusts the data of our chips. */
+	irq_set_chip_and_handler_name(irq, chip, flow, flow_name);
+	xevt_set_own_data(xi, xi);
+	/* Our affinity changes need no interrupt context. */
+	irq_modify_status(irq, IRQ_NOREQUEST | IRQ_NOAUTOEN, IRQ_MOVE_PCNTXT);
+	return xi;
+}
+
 static void xevt_free_rcu(struct work_struct *work)
 {
 	struct xevt_irq *xi = container_of(to_rcu_work(work), struct xevt_irq,
 					   free_work);
 
 	/* No upcall can still be running the IRQ: its number may be reused. */
-	if (xi->own_desc)
+	if (xi->dyn)
+		xevt_desc_put(xi->irq);
+	else if (xi->own_desc)
 		irq_free_desc(xi->irq);
 	/* Nor counting an event in its xenbus device (xevt_bind_port()). */
 	if (xi->kind == XEVT_PORT && xi->u.dev)
@@ -272,11 +492,17 @@ void xevt_discard(struct xevt_irq *xi)
 	WARN_ON(READ_ONCE(xi->port));
 	WARN_ON(xi->refs > 0);
 
-	xevt_eoi_forget(xi);
+	/* Only a late EOI binding is ever queued for a delayed EOI. */
+	if (xi->lateeoi)
+		xevt_eoi_forget(xi);
 	list_del(&xi->node);
-	if (xi->own_desc)
-		irq_set_chip_data(xi->irq, NULL);
-	xa_erase(&xevt_irqs, xi->irq);
+	if (xi->dyn) {
+		xevt_set_own_data(xi, NULL);
+	} else {
+		if (xi->own_desc)
+			irq_set_chip_data(xi->irq, NULL);
+		xa_erase(&xevt_irqs, xi->irq);
+	}
 
 	INIT_RCU_WORK(&xi->free_work, xevt_free_rcu);
 	queue_rcu_work(system_wq, &xi->free_work);

@@ -26,22 +26,6 @@
 
 /* ---- Binding ports ----------------------------------------------------- */
 
-static struct xevt_irq *xevt_new_dyn(const struct irq_chip *chip,
-				     irq_flow_handler_t flow,
-				     const char *flow_name)
-{
-	struct xevt_irq *xi;
-	int irq;
-
-	irq = irq_alloc_desc(NUMA_NO_NODE);
-	if (irq < 0)
-		return NULL;
-	xi = xevt_new(irq, true);
-	if (xi)
-		irq_set_chip_and_handler_name(irq, chip, flow, flow_name);
-	return xi;
-}
-
 /*
  * Tear a binding down: drop a user reference, and when none is left forget
  * the port (after clearing every table that leads to it), close it unless

@@ -38,6 +38,13 @@
  *                             leaf: nothing is taken while it is held,
  *                             and it is never taken under mask_lock.
  *
+ *   xevt_desc_lock            (spinlock) the descriptors kept for reuse
+ *                             (events_base.c).  A leaf: taken under
+ *                             xevt_lock by a bind or alone by the RCU
+ *                             work of an unbind, never under a
+ *                             descriptor's lock, and irq_reinit_desc()
+ *                             and irq_free_desc() run without it.
+ *
  * The upcall path takes none of these for lookups: it finds a channel in
  * the port table under rcu_read_lock().  Bindings are freed only after a
  * grace period (queue_rcu_work()), so a channel found there stays valid
@@ -89,6 +96,9 @@ enum xevt_kind {
  * @mask_why:   XEVT_MASK_* reasons, under @mask_lock.
  * @lateeoi:    Bound with a *_lateeoi() function: the driver ends events.
  * @own_desc:   We allocated the IRQ descriptor and free it at the end.
+ * @dyn:        A port, VIRQ or IPI (xevt_new_dyn()): the binding is its
+ *              descriptor's chip data, not in the PIRQs' XArray, and the
+ *              descriptor is kept for reuse after the unbind.
  * @counted:    @cpu's channel count includes this port.
  * @prio:       Last priority set with xen_set_irq_priority().
  * @cpu:        CPU the port is delivered to.
@@ -122,6 +132,7 @@ struct xevt_irq {
 	u8 mask_why;
 	bool lateeoi;
 	bool own_desc;
+	bool dyn;
 	bool counted;
 	bool is_static;
 	u8 prio;
@@ -195,7 +206,7 @@ struct xevt_irq *xevt_from_irq(unsigned int irq);
  * @d: the IRQ's data; its chip is xen-dyn, xen-percpu or xen-dyn-lateeoi,
  *     whose descriptors are always our own.
  *
- * The binding is the chip data (xevt_new()): no lookup by IRQ number,
+ * The binding is the chip data (xevt_new_dyn()): no lookup by IRQ number,
  * whose cost grows with the highest IRQ number in use.  NULL once the
  * binding is discarded.
  *
@@ -208,6 +219,10 @@ static inline struct xevt_irq *xevt_from_data(struct irq_data *d)
 
 struct xevt_irq *xevt_from_port(evtchn_port_t port);
 struct xevt_irq *xevt_new(int irq, bool own_desc);
+struct xevt_irq *xevt_new_dyn(const struct irq_chip *chip,
+			      irq_flow_handler_t flow, const char *flow_name);
+unsigned int xevt_desc_cached(void);
+void xevt_desc_drain(void);
 void xevt_discard(struct xevt_irq *xi);
 int xevt_attach(struct xevt_irq *xi, evtchn_port_t port, unsigned int cpu,
 		gfp_t gfp);

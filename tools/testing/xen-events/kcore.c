@@ -839,7 +839,8 @@ void irq_set_chip_and_handler_name(unsigned int irq, const struct irq_chip *chip
 
 	if (WARN(!desc, "no IRQ %u", irq))
 		return;
-	desc->irq_data.chip = chip;
+	/* Read without the lock by xevt_from_irq(). */
+	__atomic_store_n(&desc->irq_data.chip, chip, __ATOMIC_RELEASE);
 	desc->handle_irq = handle;
 	desc->flow_name = name;
 }
@@ -887,6 +888,57 @@ void irq_clear_status_flags(unsigned int irq, unsigned long clr)
 
 	if (desc)
 		desc->status &= ~clr;
+}
+
+void irq_modify_status(unsigned int irq, unsigned long clr, unsigned long set)
+{
+	struct irq_desc *desc = desc_of(irq);
+
+	if (desc)
+		desc->status = (desc->status & ~clr) | set;
+}
+
+struct irq_data *irq_desc_get_irq_data(struct irq_desc *desc)
+{
+	return &desc->irq_data;
+}
+
+/*
+ * As the kernel's (patches/0090): an allocated descriptor without a
+ * handler gets the state of a new one (desc_new_at()), its number kept;
+ * -EBUSY while requested or started.
+ */
+int irq_reinit_desc(unsigned int irq)
+{
+	struct irq_desc *desc = desc_of(irq);
+	int ret = 0;
+
+	if (!desc)
+		return -EINVAL;
+	raw_spin_lock(&desc->lock);
+	if (desc->handler || desc->started) {
+		ret = -EBUSY;
+	} else {
+		__atomic_store_n(&desc->irq_data.chip, NULL, __ATOMIC_RELEASE);
+		__atomic_store_n(&desc->irq_data.chip_data, NULL,
+				 __ATOMIC_RELEASE);
+		desc->handle_irq = NULL;
+		desc->flow_name = NULL;
+		desc->msi = NULL;
+		desc->status = IRQ_NOREQUEST | IRQ_NOPROBE | IRQ_NOAUTOEN;
+		desc->depth = 1;
+		desc->disabled = true;
+		desc->masked = true;
+		desc->pending = false;
+		desc->flags = 0;
+		desc->nr_flow = 0;
+		desc->nr_handled = 0;
+		desc->nr_replayed = 0;
+		cpumask_copy(&desc->irq_data.affinity, cpu_possible_mask);
+		cpumask_clear(&desc->irq_data.effective);
+	}
+	raw_spin_unlock(&desc->lock);
+	return ret;
 }
 
 void irq_data_update_affinity(struct irq_data *d, const struct cpumask *m)
@@ -1112,19 +1164,23 @@ void enable_irq(unsigned int irq)
  */
 int irq_set_affinity(unsigned int irq, const struct cpumask *mask)
 {
+	const struct irq_chip *chip;
 	struct irq_desc *desc;
 	unsigned long f;
 	int ret = -EINVAL;
 
 	rcu_read_lock();
 	desc = desc_of(irq);
-	if (!desc || !desc->irq_data.chip ||
-	    !desc->irq_data.chip->irq_set_affinity)
+	if (!desc)
 		goto out;
+	/* The chip under the lock, as the kernel's: irq_reinit_desc() resets it. */
 	raw_spin_lock_irqsave(&desc->lock, f);
-	ret = desc->irq_data.chip->irq_set_affinity(&desc->irq_data, mask, false);
-	if (ret == IRQ_SET_MASK_OK || ret == IRQ_SET_MASK_OK_DONE)
-		cpumask_copy(&desc->irq_data.affinity, mask);
+	chip = desc->irq_data.chip;
+	if (chip && chip->irq_set_affinity) {
+		ret = chip->irq_set_affinity(&desc->irq_data, mask, false);
+		if (ret == IRQ_SET_MASK_OK || ret == IRQ_SET_MASK_OK_DONE)
+			cpumask_copy(&desc->irq_data.affinity, mask);
+	}
 	raw_spin_unlock_irqrestore(&desc->lock, f);
 out:
 	rcu_read_unlock();
@@ -1435,6 +1491,26 @@ char *strim(char *s)
 	while (*start == ' ' || *start == '\t' || *start == '\n')
 		start++;
 	return start;
+}
+
+/* As the kernel's: digits and at most one trailing newline. */
+int kstrtouint(const char *s, unsigned int base, unsigned int *res)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, base);
+	if (errno || v > UINT_MAX)
+		return -ERANGE;
+	if (*end == '\n')
+		end++;
+	if (end == s || *end)
+		return -EINVAL;
+	*res = v;
+	return 0;
 }
 
 int sysfs_emit(char *buf, const char *fmt, ...)

@@ -211,6 +211,8 @@ struct spinlock {
 
 #define spinlock_t		struct spinlock	/* a typedef in the kernel */
 #define DEFINE_SPINLOCK(x)	spinlock_t x = { PTHREAD_MUTEX_INITIALIZER }
+#define spin_lock(l)		pthread_mutex_lock(&(l)->m)
+#define spin_unlock(l)		pthread_mutex_unlock(&(l)->m)
 #define spin_lock_irqsave(l, flags)					\
 	do {								\
 		local_irq_save(flags);					\

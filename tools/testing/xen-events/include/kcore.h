@@ -476,6 +476,9 @@ void irq_set_chip_and_handler_name(unsigned int irq, const struct irq_chip *chip
 				   irq_flow_handler_t handle, const char *name);
 void irq_set_status_flags(unsigned int irq, unsigned long set);
 void irq_clear_status_flags(unsigned int irq, unsigned long clr);
+void irq_modify_status(unsigned int irq, unsigned long clr, unsigned long set);
+int irq_reinit_desc(unsigned int irq);
+struct irq_data *irq_desc_get_irq_data(struct irq_desc *desc);
 void irq_data_update_affinity(struct irq_data *d, const struct cpumask *m);
 void irq_data_update_effective_affinity(struct irq_data *d,
 					const struct cpumask *m);
@@ -495,6 +498,11 @@ int irq_set_chip_data(unsigned int irq, void *data);
 static inline void *irq_data_get_irq_chip_data(struct irq_data *d)
 {
 	return __atomic_load_n(&d->chip_data, __ATOMIC_ACQUIRE);
+}
+
+static inline const struct irq_chip *irq_data_get_irq_chip(struct irq_data *d)
+{
+	return __atomic_load_n(&d->chip, __ATOMIC_ACQUIRE);
 }
 
 void handle_edge_irq(struct irq_desc *desc);
@@ -660,6 +668,7 @@ struct kernel_param_ops {
 
 ssize_t strscpy(char *dst, const char *src, size_t size);
 char *strim(char *s);
+int kstrtouint(const char *s, unsigned int base, unsigned int *res);
 int sysfs_emit(char *buf, const char *fmt, ...)
 	__printf(2, 3);
 
