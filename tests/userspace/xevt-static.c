@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <linux/types.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -41,8 +42,8 @@
 
 /* include/uapi/xen/privcmd.h (that header needs kernel-internal ones). */
 struct privcmd_hypercall {
-	uint64_t op;
-	uint64_t arg[5];
+	__u64 op;
+	__u64 arg[5];
 };
 
 #define IOCTL_PRIVCMD_HYPERCALL \
@@ -67,31 +68,31 @@ struct xs_bind {
 #define EVTCHNSTAT_interdomain		2
 
 struct xs_alloc_unbound {
-	uint16_t dom, remote_dom;
-	uint32_t port;
+	__u16 dom, remote_dom;
+	__u32 port;
 };
 
 struct xs_bind_interdomain {
-	uint16_t remote_dom;
-	uint32_t remote_port;
-	uint32_t local_port;
+	__u16 remote_dom;
+	__u32 remote_port;
+	__u32 local_port;
 };
 
 struct xs_close {
-	uint32_t port;
+	__u32 port;
 };
 
 struct xs_status {
-	uint16_t dom;
-	uint32_t port;
-	uint32_t status;
-	uint32_t vcpu;
+	__u16 dom;
+	__u32 port;
+	__u32 status;
+	__u32 vcpu;
 	union {
 		struct {
-			uint16_t dom;
-			uint32_t port;
+			__u16 dom;
+			__u32 port;
 		} interdomain;
-		uint32_t pad[2];
+		__u32 pad[2];
 	} u;
 };
 
@@ -151,7 +152,7 @@ static int bind_both(int fd, char *why, size_t len)
 	 */
 	n = xv_read(fd, got, 8, 200);
 	if (n < 0 || n > 1 || (n == 1 && got[0] != pb))
-		return xv_why(why, len, "after binding: %d events (first on %u), expected at most the one on %u",
+		return xv_why(why, len, "after binding: %d events (first on %u), want <= 1 on %u",
 			      n, n > 0 ? got[0] : 0, pb);
 	if (n == 1 && xv_unmask1(fd, pb))
 		return xv_why(why, len, "unmask %u failed", pb);
@@ -170,7 +171,7 @@ static int one_way(int fd, unsigned int from, unsigned int to,
 		return xv_why(why, len, "round %lu: notify %u: %d", i, from, rc);
 	n = xv_read(fd, got, 8, 5000);
 	if (n != 1 || got[0] != to)
-		return xv_why(why, len, "round %lu: notify %u gave %d events (first on %u), expected one on %u",
+		return xv_why(why, len, "round %lu: notify %u: %d events (1st on %u), want 1 on %u",
 			      i, from, n, n > 0 ? got[0] : 0, to);
 	if (xv_unmask1(fd, to))
 		return xv_why(why, len, "round %lu: unmask %u failed", i, to);
@@ -203,8 +204,8 @@ static int still_paired(const char *when, char *why, size_t len)
 
 	if (sa != EVTCHNSTAT_interdomain || sb != EVTCHNSTAT_interdomain ||
 	    peer_a != pb || peer_b != pa)
-		return xv_why(why, len, "%s: port %u state %ld peer %u, port %u state %ld peer %u (want interdomain %u <-> %u)",
-			      when, pa, sa, peer_a, pb, sb, peer_b, pa, pb);
+		return xv_why(why, len, "%s: %u: state %ld peer %u, %u: state %ld peer %u (want 2)",
+			      when, pa, sa, peer_a, pb, sb, peer_b);
 	return 0;
 }
 
@@ -281,7 +282,7 @@ static int t_refused(char *why, size_t len)
 	}
 	rc = bind_static(fd, XV_MAX_PORTS);
 	if (rc != -EINVAL) {
-		xv_why(why, len, "BIND_STATIC of port %u (past every ABI's last): %d, want -EINVAL (-%d)",
+		xv_why(why, len, "BIND_STATIC of port %u (past any ABI): %d, want -EINVAL (-%d)",
 		       XV_MAX_PORTS, rc, EINVAL);
 		goto out;
 	}
@@ -304,7 +305,7 @@ static int t_close(char *why, size_t len)
 	sa = port_status(pa, NULL);
 	sb = port_status(pb, NULL);
 	if (sa != EVTCHNSTAT_closed || sb != EVTCHNSTAT_closed)
-		return xv_why(why, len, "after EVTCHNOP_close: port %u state %ld, port %u state %ld (want closed)",
+		return xv_why(why, len, "after close: %u: state %ld, %u: state %ld (want 0)",
 			      pa, sa, pb, sb);
 	return 0;
 }
