@@ -109,8 +109,8 @@ estimate() {
 	est_known=
 	case $1 in
 	abi-*) echo 20 ;; kunit-*) echo 40 ;; evtchn-*) echo 90 ;;
-	debug-*) echo 210 ;; pirq-*) echo 80 ;; xen3l-3l*) echo 150 ;; xen3l*) echo 60 ;; xl-*) echo 600 ;;
-	density-*) echo 90 ;; *) echo 90 ;;
+	debug-*) echo 210 ;; pirq-*) echo 80 ;; xen3l-3l*) echo 150 ;; xen3l*) echo 60 ;; xl-*) echo 100 ;;
+	density-*) echo 60 ;; *) echo 90 ;;
 	esac
 }
 
