@@ -527,6 +527,17 @@ static inline unsigned long __fls(unsigned long w)
 	return BITS_PER_LONG - 1 - (unsigned long)__builtin_clzl(w);
 }
 
+/* The position of the @n-th (from 0) set bit of @word, BITS_PER_LONG if none. */
+static inline unsigned long fns(unsigned long word, unsigned int n)
+{
+	while (word) {
+		if (n-- == 0)
+			return __ffs(word);
+		word &= word - 1;
+	}
+	return BITS_PER_LONG;
+}
+
 static inline unsigned long ffz(unsigned long w)
 {
 	return __ffs(~w);
@@ -565,14 +576,39 @@ static inline unsigned long hweight_long(unsigned long w)
 #define hweight8(w)	hweight32((u8)(w))
 #define hweight16(w)	hweight32((u16)(w))
 
-/* Search helpers over a bitmap of @size bits, returning @size if none. */
+/*
+ * The bit searches and for_each_set_bit(), for_each_and_bit(), ... are the
+ * kernel's own include/linux/find.h, linked from the kernel tree with the
+ * Xen ABI headers (Makefile); its <linux/bitops.h> is wrap/linux/bitops.h,
+ * which leads back here.  What the kernel's lib/find_bit.c defines out of
+ * line, for sizes that are not small constants, is below: the same results
+ * (@size when no bit is found), plain reads of the bitmap as the kernel's,
+ * except that a search over two maps (for_each_cpu_and()) reads each word
+ * with a relaxed atomic load, as the cpumask_test_cpu() it stands for does.
+ */
+static inline bool __shim_one_word(unsigned long nbits)
+{
+	return nbits - 1 < BITS_PER_LONG;	/* 1 .. BITS_PER_LONG */
+}
+
+/* As asm-generic/bitsperlong.h: a constant size of one word at most. */
+#define small_const_nbits(nbits) \
+	(__builtin_constant_p(nbits) && __shim_one_word(nbits))
+
 static inline unsigned long __shim_find_bit(const unsigned long *addr,
+					    const unsigned long *addr2,
 					    unsigned long size,
 					    unsigned long start, bool want)
 {
 	while (start < size) {
-		unsigned long w = addr[BIT_WORD(start)];
+		const unsigned long *p = addr + BIT_WORD(start);
+		unsigned long w;
 
+		if (addr2)
+			w = __atomic_load_n(p, __ATOMIC_RELAXED) &
+			    __atomic_load_n(addr2 + BIT_WORD(start), __ATOMIC_RELAXED);
+		else
+			w = *p;
 		if (!want)
 			w = ~w;
 		w &= ~0UL << (start % BITS_PER_LONG);
@@ -586,34 +622,49 @@ static inline unsigned long __shim_find_bit(const unsigned long *addr,
 	return size;
 }
 
-static inline unsigned long find_next_bit(const unsigned long *addr,
-					  unsigned long size,
-					  unsigned long offset)
+static inline unsigned long _find_next_bit(const unsigned long *addr,
+					   unsigned long nbits,
+					   unsigned long start)
 {
-	return __shim_find_bit(addr, size, offset, true);
+	return __shim_find_bit(addr, NULL, nbits, start, true);
 }
 
-static inline unsigned long find_next_zero_bit(const unsigned long *addr,
-					       unsigned long size,
-					       unsigned long offset)
+static inline unsigned long _find_next_and_bit(const unsigned long *addr1,
+					       const unsigned long *addr2,
+					       unsigned long nbits,
+					       unsigned long start)
 {
-	return __shim_find_bit(addr, size, offset, false);
+	return __shim_find_bit(addr1, addr2, nbits, start, true);
 }
 
-static inline unsigned long find_first_bit(const unsigned long *addr,
-					   unsigned long size)
+static inline unsigned long _find_next_zero_bit(const unsigned long *addr,
+						unsigned long nbits,
+						unsigned long start)
 {
-	return find_next_bit(addr, size, 0);
+	return __shim_find_bit(addr, NULL, nbits, start, false);
 }
 
-static inline unsigned long find_first_zero_bit(const unsigned long *addr,
+static inline unsigned long _find_first_bit(const unsigned long *addr,
+					    unsigned long size)
+{
+	return _find_next_bit(addr, size, 0);
+}
+
+static inline unsigned long _find_first_and_bit(const unsigned long *addr1,
+						const unsigned long *addr2,
 						unsigned long size)
 {
-	return find_next_zero_bit(addr, size, 0);
+	return _find_next_and_bit(addr1, addr2, size, 0);
 }
 
-static inline unsigned long find_last_bit(const unsigned long *addr,
-					  unsigned long size)
+static inline unsigned long _find_first_zero_bit(const unsigned long *addr,
+						 unsigned long size)
+{
+	return _find_next_zero_bit(addr, size, 0);
+}
+
+static inline unsigned long _find_last_bit(const unsigned long *addr,
+					   unsigned long size)
 {
 	unsigned long i = size;
 
@@ -624,10 +675,11 @@ static inline unsigned long find_last_bit(const unsigned long *addr,
 	return size;
 }
 
-#define for_each_set_bit(bit, addr, size)				\
-	for ((bit) = find_first_bit((addr), (size));			\
-	     (bit) < (size);						\
-	     (bit) = find_next_bit((addr), (size), (bit) + 1))
+/* find.h is the part of <linux/bitmap.h> that may be included alone. */
+#include <endian.h>	/* __LITTLE_ENDIAN, which the kernel's find.h tests */
+#define __LINUX_BITMAP_H
+#include <linux/find.h>
+#undef __LINUX_BITMAP_H
 
 static inline void bitmap_zero(unsigned long *dst, unsigned int nbits)
 {

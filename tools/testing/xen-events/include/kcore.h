@@ -15,7 +15,8 @@
  * include/linux/ and include/xen/, which all lead here (the core program
  * is compiled with -I include, the backends' program is not).
  *
- * STUBBED: lists, XArray (a sorted array under a mutex, lookups
+ * The lists are the kernel's own include/linux/list.h.
+ * STUBBED: XArray (a sorted array under a mutex, lookups
  * included), lockdep (nothing is checked), module parameters.
  * CUSTOMISED for testing: genirq (counted flows, "interrupts off" checked
  * in the flows), RCU (readers counted per thread, synchronize_rcu() waits
@@ -57,98 +58,27 @@ int scnprintf(char *buf, size_t size, const char *fmt, ...)
 
 /* ---- Lists ----------------------------------------------------------------- */
 
+/*
+ * The kernel's own include/linux/list.h, linked from the kernel tree with
+ * the Xen ABI headers (Makefile).  Its types are defined here as the
+ * kernel's include/linux/types.h does (the UAPI <linux/types.h> that
+ * base.h includes has none).  What list.h includes: <linux/poison.h> is
+ * the kernel's too; <linux/container_of.h> and <asm/barrier.h> are
+ * include/wrap/, which lead to base.h.
+ */
 struct list_head {
 	struct list_head *next, *prev;
 };
 
-#define LIST_HEAD_INIT(name)	{ &(name), &(name) }
-#define LIST_HEAD(name)		struct list_head name = LIST_HEAD_INIT(name)
+struct hlist_head {
+	struct hlist_node *first;
+};
 
-static inline void INIT_LIST_HEAD(struct list_head *l)
-{
-	WRITE_ONCE(l->next, l);
-	l->prev = l;
-}
+struct hlist_node {
+	struct hlist_node *next, **pprev;
+};
 
-static inline void __kc_list_add(struct list_head *n, struct list_head *prev,
-				 struct list_head *next)
-{
-	next->prev = n;
-	n->next = next;
-	n->prev = prev;
-	WRITE_ONCE(prev->next, n);
-}
-
-static inline void list_add(struct list_head *n, struct list_head *head)
-{
-	__kc_list_add(n, head, head->next);
-}
-
-static inline void list_add_tail(struct list_head *n, struct list_head *head)
-{
-	__kc_list_add(n, head->prev, head);
-}
-
-static inline void __kc_list_unlink(struct list_head *e)
-{
-	e->next->prev = e->prev;
-	WRITE_ONCE(e->prev->next, e->next);
-}
-
-/* Poisoned, so that a use after list_del() faults. */
-static inline void list_del(struct list_head *e)
-{
-	__kc_list_unlink(e);
-	e->next = (struct list_head *)0x100;
-	e->prev = (struct list_head *)0x122;
-}
-
-static inline void list_del_init(struct list_head *e)
-{
-	__kc_list_unlink(e);
-	INIT_LIST_HEAD(e);
-}
-
-static inline bool list_empty(const struct list_head *head)
-{
-	return READ_ONCE(head->next) == head;
-}
-
-static inline bool list_empty_careful(const struct list_head *head)
-{
-	struct list_head *next = READ_ONCE(head->next);
-
-	return next == head && next == READ_ONCE(head->prev);
-}
-
-#define list_entry(ptr, type, member)	container_of(ptr, type, member)
-#define list_first_entry(head, type, member) \
-	list_entry((head)->next, type, member)
-#define list_last_entry(head, type, member) \
-	list_entry((head)->prev, type, member)
-#define list_first_entry_or_null(head, type, member) ({			\
-	struct list_head *__kc_h = (head);				\
-	struct list_head *__kc_n = READ_ONCE(__kc_h->next);		\
-	__kc_n != __kc_h ? list_entry(__kc_n, type, member) : NULL;	\
-})
-#define list_next_entry(pos, member) \
-	list_entry((pos)->member.next, typeof(*(pos)), member)
-#define list_prev_entry(pos, member) \
-	list_entry((pos)->member.prev, typeof(*(pos)), member)
-#define list_entry_is_head(pos, head, member) (&(pos)->member == (head))
-#define list_for_each_entry(pos, head, member)				\
-	for (pos = list_first_entry(head, typeof(*pos), member);	\
-	     !list_entry_is_head(pos, head, member);			\
-	     pos = list_next_entry(pos, member))
-#define list_for_each_entry_reverse(pos, head, member)			\
-	for (pos = list_last_entry(head, typeof(*pos), member);		\
-	     !list_entry_is_head(pos, head, member);			\
-	     pos = list_prev_entry(pos, member))
-#define list_for_each_entry_safe(pos, n, head, member)			\
-	for (pos = list_first_entry(head, typeof(*pos), member),	\
-	     n = list_next_entry(pos, member);				\
-	     !list_entry_is_head(pos, head, member);			\
-	     pos = n, n = list_next_entry(n, member))
+#include <linux/list.h>
 
 /* ---- Raw spinlocks and mutexes (pthread mutexes) ---------------------------- */
 
@@ -204,21 +134,12 @@ static inline void cpumask_copy(struct cpumask *dst, const struct cpumask *src)
 	*dst = *src;
 }
 
-/* The first CPU after @n in both @a and @b, or nr_cpu_ids. */
-static inline unsigned int cpumask_next_and(int n, const struct cpumask *a,
-					    const struct cpumask *b)
-{
-	unsigned int cpu;
-
-	for (cpu = n + 1; cpu < nr_cpu_ids; cpu++)
-		if (cpumask_test_cpu(cpu, a) && cpumask_test_cpu(cpu, b))
-			return cpu;
-	return nr_cpu_ids;
-}
-
+/*
+ * The kernel's definition (include/linux/cpumask.h): for_each_and_bit() is
+ * the kernel's find.h (base.h); the loop leaves nr_cpu_ids in @cpu.
+ */
 #define for_each_cpu_and(cpu, a, b)					\
-	for ((cpu) = -1;						\
-	     (cpu) = cpumask_next_and((cpu), (a), (b)), (cpu) < nr_cpu_ids;)
+	for_each_and_bit(cpu, cpumask_bits(a), cpumask_bits(b), nr_cpu_ids)
 
 /* ---- RCU --------------------------------------------------------------------- */
 
@@ -330,8 +251,12 @@ struct workqueue_struct {
 
 extern struct workqueue_struct *system_wq;
 
-#define __WORK_INITIALIZER(n, f)	{ .func = (f), .entry = LIST_HEAD_INIT((n).entry) }
-#define DECLARE_WORK(n, f)	struct work_struct n = __WORK_INITIALIZER(n, f)
+/*
+ * An idle work item's entry is not read (kcore.c goes by its state and
+ * links the entry when it queues the work), so a static one needs no
+ * self-referencing initializer.
+ */
+#define DECLARE_WORK(n, f)	struct work_struct n = { .func = (f) }
 static inline void INIT_WORK(struct work_struct *w, work_func_t f)
 {
 	w->func = f;
@@ -379,9 +304,30 @@ void *xa_find(struct xarray *xa, unsigned long *index, unsigned long max,
 	      unsigned long filter);
 void *xa_find_after(struct xarray *xa, unsigned long *index,
 		    unsigned long max, unsigned long filter);
+
+/*
+ * xa_for_each(): the kernel's loop (xa_find() from index 0, then
+ * xa_find_after() until NULL), stepped by kc_xa_next() so that each
+ * argument is evaluated once; @index is left at the last entry found.
+ */
+struct kc_xa_iter {
+	struct xarray *array;
+	unsigned long *at;
+	bool started;
+};
+
+static inline void *kc_xa_next(struct kc_xa_iter *it)
+{
+	if (it->started)
+		return xa_find_after(it->array, it->at, ULONG_MAX, XA_PRESENT);
+	it->started = true;
+	*it->at = 0;
+	return xa_find(it->array, it->at, ULONG_MAX, XA_PRESENT);
+}
+
 #define xa_for_each(xa, index, entry)					\
-	for (index = 0, entry = xa_find(xa, &index, ULONG_MAX, XA_PRESENT); \
-	     entry; entry = xa_find_after(xa, &index, ULONG_MAX, XA_PRESENT))
+	for (struct kc_xa_iter __kc_xi = { (xa), &(index), false };	\
+	     ((entry) = kc_xa_next(&__kc_xi));)
 
 /* Error entries are small negative "pointers", value entries odd ones. */
 static inline bool xa_is_err(const void *e)
@@ -601,6 +547,7 @@ static inline int hvm_get_parameter(int idx, u64 *value)
 {
 	return -EINVAL;
 }
+
 static inline u32 cpuid_eax(u32 op)
 {
 	return 0;

@@ -1,3 +1,0 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
-/* The core program's <linux/list.h>: see include/kcore.h. */
-#include "../kcore.h"

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* <asm/barrier.h> of the kernel headers the harness includes: include/base.h. */
+#include "../../base.h"
