@@ -2002,7 +2002,7 @@ static void *lookup_reader(void *arg)
 			rcu_read_lock();
 			xi = xevt_from_port(port);
 			if (xi) {
-				l->found++;
+				__atomic_add_fetch(&l->found, 1, __ATOMIC_RELAXED);
 				if (xi->kind != XEVT_PORT || xi->irq <= 0)
 					l->bad++;
 			}
@@ -2030,7 +2030,14 @@ static bool test_race_lookup_while_binding(void)
 	pthread_barrier_wait(&l->start);
 	for (i = 0; i < ARRAY_SIZE(d); i++)
 		ch_dev_init(&d[i]);
-	for (round = 0; round < 300; round++) {
+	/*
+	 * At least 300 rounds, and on until the reader saw a binding: on a
+	 * busy machine 300 rounds can end before the reader ran at all.
+	 */
+	for (round = 0;
+	     round < 300 || (!__atomic_load_n(&l->found, __ATOMIC_RELAXED) &&
+			     round < 300000);
+	     round++) {
 		for (i = 0; i < ARRAY_SIZE(d); i++) {
 			ch_dev_reinit(&d[i]);
 			ASSERT_GT(ch_bind_evtchn(&d[i], false), 0);
