@@ -193,7 +193,7 @@ export KIMAGE_6_12  := $(BUILD)/linux-6.12/obj-main/arch/x86/boot/bzImage
 export XEN_stock    := $(XEN)
 export INITRD
 DEBUG_TABLES := $(shell grep -l '^\#[[:space:]]*@kernel:[[:space:]]*debug' $(BOOT_TABLES) 2>/dev/null)
-K612_TABLES  := $(filter $(K612_TABLES_ALL),$(BOOT_TABLES))
+K612_TABLES  := $(shell grep -l '^\#[[:space:]]*@kernel:[[:space:]]*6\.12' $(BOOT_TABLES) 2>/dev/null)
 
 # make xen: Debian's xen 4.17 source package (fetched once into
 # $(BUILD)/xen-src) with xen/patches/*.patch, hypervisor only.  Tables with
@@ -302,38 +302,17 @@ check-boot:
 			>$(CHECKDIR)/2-build.results; \
 	else \
 		echo "ok build kernel and initramfs" >$(CHECKDIR)/2-build.results; \
-		if [ -n "$(DEBUG_TABLES)" ]; then \
-			if $(MAKE) --no-print-directory kernel-debug >$(CHECKDIR)/build-debug.log; then \
-				echo "ok build debug kernel" >>$(CHECKDIR)/2-build.results; \
+		build() { what=$$1 log=$$2; shift 2; \
+			if $(MAKE) --no-print-directory "$$@" >$(CHECKDIR)/$$log; then \
+				echo "ok build $$what" >>$(CHECKDIR)/2-build.results; \
 			else \
-				echo "not ok build debug kernel # $(STEP_FAILED)" \
-					>>$(CHECKDIR)/2-build.results; \
-			fi; \
-		fi; \
-		if [ -n "$(K612_TABLES)" ]; then \
-			if $(MAKE) --no-print-directory kernel KERNEL=6.12 >$(CHECKDIR)/build-6.12.log; then \
-				echo "ok build 6.12 kernel" >>$(CHECKDIR)/2-build.results; \
-			else \
-				echo "not ok build 6.12 kernel # $(STEP_FAILED)" \
-					>>$(CHECKDIR)/2-build.results; \
-			fi; \
-		fi; \
-		if [ -n "$(ROOTFS_TABLES)" ]; then \
-			if $(MAKE) --no-print-directory rootfs host-payload >$(CHECKDIR)/build-rootfs.log; then \
-				echo "ok build dom0 root filesystem and guest payload" >>$(CHECKDIR)/2-build.results; \
-			else \
-				echo "not ok build dom0 root filesystem and guest payload # $(STEP_FAILED)" \
-					>>$(CHECKDIR)/2-build.results; \
-			fi; \
-		fi; \
-		if [ -n "$(XEN_TABLES)" ]; then \
-			if $(MAKE) --no-print-directory xen >$(CHECKDIR)/build-xen.log; then \
-				echo "ok build patched xen" >>$(CHECKDIR)/2-build.results; \
-			else \
-				echo "not ok build patched xen # $(STEP_FAILED)" \
-					>>$(CHECKDIR)/2-build.results; \
-			fi; \
-		fi; \
+				echo "not ok build $$what # $(STEP_FAILED)" >>$(CHECKDIR)/2-build.results; \
+			fi; }; \
+		[ -z "$(DEBUG_TABLES)" ] || build "debug kernel" build-debug.log kernel-debug; \
+		[ -z "$(K612_TABLES)" ] || build "6.12 kernel" build-6.12.log kernel KERNEL=6.12; \
+		[ -z "$(ROOTFS_TABLES)" ] || build "dom0 root filesystem and guest payload" \
+			build-rootfs.log rootfs host-payload; \
+		[ -z "$(XEN_TABLES)" ] || build "patched xen" build-xen.log xen; \
 		mk/check-boot.sh $(CHECKDIR) $(BOOT_TABLES); \
 	fi
 
